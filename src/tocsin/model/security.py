@@ -1,0 +1,50 @@
+"""Roles and what each may do. Checked on every web route and API call."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    INVENTORY_READ = "inventory:read"
+    INVENTORY_WRITE = "inventory:write"
+    USERS_ADMIN = "users:admin"
+    AUDIT_READ = "audit:read"
+    ESTABLISHMENTS_ADMIN = "establishments:admin"
+
+
+class Role(StrEnum):
+    """Who the user is for Tocsin.
+
+    admin: everything, including accounts. rssi: the security officer, all but accounts.
+    analyst: reads everything and works on inventory and detections. dpo: the data
+    protection officer, reads and works on incidents and GDPR. viewer: read only.
+    """
+
+    ADMIN = "admin"
+    RSSI = "rssi"
+    ANALYST = "analyst"
+    DPO = "dpo"
+    VIEWER = "viewer"
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return ROLE_PERMISSIONS[self]
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self]
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.RSSI: frozenset(
+        {
+            Permission.INVENTORY_READ,
+            Permission.INVENTORY_WRITE,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.ANALYST: frozenset({Permission.INVENTORY_READ, Permission.INVENTORY_WRITE}),
+    Role.DPO: frozenset({Permission.INVENTORY_READ, Permission.AUDIT_READ}),
+    Role.VIEWER: frozenset({Permission.INVENTORY_READ}),
+}
