@@ -87,9 +87,7 @@ class Cli:
         self.home = home
         self.database_url = database_url
 
-    def __call__(
-        self, *args: str, monkeypatch: pytest.MonkeyPatch | None = None
-    ) -> int:
+    def __call__(self, *args: str) -> int:
         return main(list(args))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.errors import NotFoundError, UsageError
@@ -169,8 +169,8 @@ def _asset_values(asset: Asset) -> dict[str, object]:
 
 
 def _filtered(
-    query: Select[tuple[AssetRow, str]], flt: AssetFilter, scope: Scope | None
-) -> Select[tuple[AssetRow, str]]:
+    query: Select[AssetRow, str], flt: AssetFilter, scope: Scope | None
+) -> Select[AssetRow, str]:
     if scope is not None and scope.establishment_ids is not None:
         query = query.where(AssetRow.establishment_id.in_(scope.establishment_ids))
     if flt.establishments:
@@ -203,15 +203,20 @@ def _filtered(
     return query
 
 
-def _asset_query(flt: AssetFilter, scope: Scope | None) -> Select[tuple[AssetRow, str]]:
+def _asset_query(flt: AssetFilter, scope: Scope | None) -> Select[AssetRow, str]:
     query = select(AssetRow, EstablishmentRow.slug).join(
         EstablishmentRow, AssetRow.establishment_id == EstablishmentRow.id
     )
     return _filtered(query, flt, scope)
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; every timestamp Tocsin stores is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _stored(row: AssetRow, slug: str) -> StoredAsset:
-    return StoredAsset(asset_from_row(row), slug, row.source, row.id, row.updated_at)
+    return StoredAsset(asset_from_row(row), slug, row.source, row.id, _aware(row.updated_at))
 
 
 def iter_assets(
@@ -305,7 +310,7 @@ def apply_import(
         else:
             diff.unchanged += 1
     if new_rows:
-        session.execute(AssetRow.__table__.insert(), new_rows)
+        session.execute(insert(AssetRow), new_rows)
     if prune:
         gone = [key for key, row in existing.items() if row.source == source and key not in seen]
         for start in range(0, len(gone), 500):
