@@ -192,6 +192,7 @@ def authenticate(
     """Check a password; refuse once ``max_failures`` failures hit the window.
 
     Raises :class:`AuthError` with a message that never says whether the user exists.
+    A failed attempt is committed before raising, so that it counts.
     """
     username = username.strip()[:128]
     if recent_failures(session, username, window) >= max_failures:
@@ -205,7 +206,8 @@ def authenticate(
     ok = ok and row is not None and row.active
     session.add(LoginAttemptRow(username=username, remote_addr=remote_addr, success=ok))
     if not ok or row is None:
-        session.flush()
+        # The failure must outlive the caller's rollback, or rate limiting never bites.
+        session.commit()
         raise AuthError("invalid username or password")
     if _hasher.check_needs_rehash(row.password_hash):
         row.password_hash = hash_password(password)
