@@ -1,0 +1,123 @@
+"""The JSON API, ``/api/v1``: token authentication, the same roles and scopes as the pages.
+
+Its OpenAPI schema is served at ``/api/v1/openapi.json``; the interactive docs pages are
+off because they load JavaScript from a CDN.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+
+from tocsin import __version__
+from tocsin.accounts import Account
+from tocsin.errors import NotFoundError
+from tocsin.inventory.export import asset_document
+from tocsin.model import AssetKind, Criticality, Establishment, Exposure, Permission
+from tocsin.store.inventory import (
+    AssetFilter,
+    count_assets,
+    establishment_from_row,
+    get_asset,
+    iter_assets,
+    list_establishments,
+)
+from tocsin.web.api_models import (
+    ApiError,
+    AssetDocument,
+    AssetList,
+    EstablishmentDocument,
+    EstablishmentList,
+)
+from tocsin.web.auth import require_token
+from tocsin.web.context import web_context
+
+PREFIX = "/api/v1"
+MAX_LIMIT = 1000
+Reader = Annotated[Account, Depends(require_token(Permission.INVENTORY_READ))]
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ApiError, "description": "No valid API token."},
+    403: {"model": ApiError, "description": "The token's account lacks the permission."},
+}
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+router = APIRouter(responses=ERRORS)
+
+
+@router.get("/establishments", response_model=EstablishmentList)
+def establishments(request: Request, account: Reader) -> EstablishmentList:
+    """The establishments the token's account may see."""
+    with web_context(request).database.session() as session:
+        rows = list_establishments(session, account.scope)
+        docs = [_establishment(establishment_from_row(r)) for r in rows]
+    return EstablishmentList(establishments=docs)
+
+
+@router.get("/assets", response_model=AssetList)
+def assets(
+    request: Request,
+    account: Reader,
+    establishment: Annotated[list[str] | None, Query()] = None,
+    kind: Annotated[list[AssetKind] | None, Query()] = None,
+    criticality: Annotated[list[Criticality] | None, Query()] = None,
+    exposure: Annotated[list[Exposure] | None, Query()] = None,
+    function: Text = None,
+    tag: Text = None,
+    q: Annotated[str | None, Query(max_length=200, description="Free-text search.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AssetList:
+    """Assets matching every given filter (a repeated filter matches any of its values)."""
+    flt = AssetFilter(
+        establishments=tuple(establishment or ()),
+        kinds=tuple(kind or ()),
+        criticalities=tuple(criticality or ()),
+        exposures=tuple(exposure or ()),
+        function=function or None,
+        tag=tag or None,
+        search=q or None,
+    )
+    with web_context(request).database.session() as session:
+        total = count_assets(session, flt, account.scope)
+        found = iter_assets(session, flt, account.scope, offset=offset, limit=limit)
+        docs = [AssetDocument.model_validate(asset_document(s)) for s in found]
+    return AssetList(total=total, assets=docs)
+
+
+@router.get(
+    "/assets/{establishment}/{asset_id:path}",
+    response_model=AssetDocument,
+    responses={404: {"model": ApiError, "description": "No such asset in your scope."}},
+)
+def asset(request: Request, establishment: str, asset_id: str, account: Reader) -> AssetDocument:
+    """One asset; 404 when it does not exist or is outside the account's establishments."""
+    with web_context(request).database.session() as session:
+        stored = get_asset(session, establishment, asset_id, account.scope)
+    return AssetDocument.model_validate(asset_document(stored))
+
+
+def _establishment(establishment: Establishment) -> EstablishmentDocument:
+    return EstablishmentDocument.model_validate(establishment, from_attributes=True)
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "not found"}, status_code=404)
+
+
+def create_api() -> FastAPI:
+    """The API as an application of its own, mounted under :data:`PREFIX`."""
+    api = FastAPI(
+        title="Tocsin API",
+        version=__version__,
+        description="Read access to Tocsin's inventory. Send `Authorization: Bearer <token>`.",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.include_router(router)
+    api.add_exception_handler(NotFoundError, _not_found)
+    return api
