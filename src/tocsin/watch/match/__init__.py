@@ -1,0 +1,45 @@
+"""The pure matching engine: versions, CPE applicability, package URLs and free text.
+
+No I/O here: functions take advisories and inventory data in memory and return results.
+``versions`` compares versions per scheme and decides range membership; ``cpe`` reads CPE
+names and evaluates NVD configurations; ``purl`` compares package URLs and ``vers:`` ranges.
+"""
+
+from tocsin.watch.match.cpe import (
+    CpeSet,
+    InvalidCpeError,
+    MatchResult,
+    cpe_matches,
+    evaluate_configuration,
+    evaluate_configurations,
+    parse_cpe,
+)
+from tocsin.watch.match.purl import InvalidVersError, VersRange, parse_vers, purl_affected
+from tocsin.watch.match.versions import (
+    InvalidVersionError,
+    Version,
+    compare,
+    in_range,
+    matches_prefix,
+    parse_version,
+)
+
+__all__ = [
+    "CpeSet",
+    "InvalidCpeError",
+    "InvalidVersError",
+    "InvalidVersionError",
+    "MatchResult",
+    "VersRange",
+    "Version",
+    "compare",
+    "cpe_matches",
+    "evaluate_configuration",
+    "evaluate_configurations",
+    "in_range",
+    "matches_prefix",
+    "parse_cpe",
+    "parse_vers",
+    "parse_version",
+    "purl_affected",
+]
