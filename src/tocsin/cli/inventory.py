@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tocsin.cli.output import OutputFormat, console, emit
@@ -60,14 +61,14 @@ def _print_report(report: ImportReport) -> None:
     out = console(stderr=True)
     verb = "would import" if report.dry_run else "imported"
     out.print(
-        f"{verb} {report.records} records from {report.file} "
-        f"({report.format}, {report.encoding}) into {report.establishment} "
-        f"[source {report.source}]: "
+        f"{verb} {report.records} records from {escape(report.file)} "
+        f"({report.format}, {report.encoding}) into {escape(report.establishment)} "
+        f"{escape(f'[source {report.source}]')}: "
         f"[green]{len(report.diff.added)} added[/], [yellow]{len(report.diff.changed)} changed[/], "
         f"[red]{len(report.diff.removed)} removed[/], {report.diff.unchanged} unchanged"
     )
     for warning in report.warnings[:20]:
-        out.print(f"[yellow]warning[/]: {warning}")
+        out.print(f"[yellow]warning[/]: {escape(str(warning))}")
     if len(report.warnings) > 20:
         out.print(f"… and {len(report.warnings) - 20} more warnings")
 
@@ -191,7 +192,7 @@ def show(
             shown = (
                 ", ".join(value) if isinstance(value, list) else ("" if value is None else value)
             )
-            out.print(f"[bold]{key:>14}[/]  {shown}")
+            out.print(f"[bold]{key:>14}[/]  {escape(str(shown))}")
     else:
         emit([doc], OutputFormat.JSONL if fmt is OutputFormat.JSONL else OutputFormat.JSONL, ())
 
@@ -226,4 +227,4 @@ def export(
             for chunk in chunks:
                 handle.write(chunk)
         temporary.replace(output)
-    console(stderr=True).print(f"wrote {output}")
+    console(stderr=True).print(f"wrote {escape(str(output))}")

@@ -54,7 +54,8 @@ def _csv_cells(stored: StoredAsset) -> list[str]:
 def iter_csv(assets: Iterable[StoredAsset]) -> Iterator[str]:
     """CSV text, one chunk a row, header first (UTF-8, comma separated)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends: with them the csv module quotes any value holding \r or \n.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     yield buffer.getvalue()
     for stored in assets:

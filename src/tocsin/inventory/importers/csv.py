@@ -8,6 +8,7 @@ header row is required, column names are case-insensitive and may come in any or
 from __future__ import annotations
 
 import csv as _csv
+import re
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -32,6 +33,14 @@ COLUMNS = (
     "tags",
 )
 MAX_FIELD = 64 * 1024
+# Lines end at \n, \r\n or a lone \r (Excel for Mac), and nowhere else: str.splitlines()
+# would also break at U+2028, U+0085 and other characters a cell may legitimately hold.
+_LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+
+
+def split_lines(text: str) -> list[str]:
+    """Split text into lines, keeping their endings, for :mod:`csv` (see ``_LINE_END``)."""
+    return [line for line in _LINE_END.split(text) if line]
 
 
 def sniff_delimiter(header: str) -> str:
@@ -45,7 +54,7 @@ def read_rows(
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Split CSV text into a header and (start line, cells) rows, locating syntax errors."""
     _csv.field_size_limit(MAX_FIELD)
-    reader = _csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=True)
+    reader = _csv.reader(split_lines(text), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
     line = 1

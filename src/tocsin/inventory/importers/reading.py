@@ -37,6 +37,31 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, column
 
 
+def _decode_as(data: bytes, origin: str, encoding: str) -> tuple[str, str]:
+    """Decode with the encoding the user chose; Latin-1 is read as Windows-1252 when it can."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        name = None
+    if name not in {codecs.lookup(e).name for e in ACCEPTED}:
+        raise InventoryError(
+            f"encoding {encoding!r} is not supported; use UTF-8 or Latin-1", Location(origin)
+        )
+    if name == "iso8859-1":
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            return data.decode("latin-1"), "latin-1"
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start].decode(encoding, "replace")
+        line, column = _position(prefix, len(prefix))
+        raise InventoryError(
+            f"not valid {encoding} at byte {exc.start}", Location(origin, line, column)
+        ) from exc
+
+
 def decode(data: bytes, origin: str, encoding: str | None = None) -> DecodedText:
     """Decode bytes read from ``origin`` following the rules above."""
     for bom, name in _BAD_BOMS.items():
@@ -46,19 +71,7 @@ def decode(data: bytes, origin: str, encoding: str | None = None) -> DecodedText
                 Location(origin, 1, 1),
             )
     if encoding is not None:
-        if codecs.lookup(encoding).name not in {codecs.lookup(e).name for e in ACCEPTED}:
-            raise InventoryError(
-                f"encoding {encoding!r} is not supported; use UTF-8 or Latin-1",
-                Location(origin),
-            )
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line, column = _position(data[: exc.start].decode(encoding, "replace"), exc.start)
-            raise InventoryError(
-                f"not valid {encoding} at byte {exc.start}", Location(origin, line, column)
-            ) from exc
-        used = encoding
+        text, used = _decode_as(data, origin, encoding)
     elif data.startswith(codecs.BOM_UTF8):
         used = "utf-8-sig"
         try:
@@ -110,8 +123,11 @@ def read_text(path: Path, max_bytes: int, encoding: str | None = None) -> Decode
             "(raise TOCSIN_IMPORT_MAX_BYTES to import it)",
             Location(origin),
         )
-    with path.open("rb") as handle:
-        data = handle.read(max_bytes + 1)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InventoryError(f"cannot read: {exc.strerror}", Location(origin)) from exc
     if len(data) > max_bytes:
         raise InventoryError(f"file grew over the limit of {max_bytes:,} bytes", Location(origin))
     return decode(data, origin, encoding)
