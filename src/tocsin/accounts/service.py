@@ -20,8 +20,20 @@ from tocsin.store.inventory import Scope, get_establishment
 from tocsin.store.tables import ApiTokenRow, LoginAttemptRow, UserRow
 
 _hasher = PasswordHasher()
-# A hash checked when the user does not exist, so timing does not reveal who does.
-_DUMMY_HASH = _hasher.hash("tocsin-timing-equaliser")
+_dummy_hash: str | None = None
+
+
+def _timing_hash() -> str:
+    """A hash checked when the user does not exist, so timing does not reveal who does.
+
+    Computed on first use: argon2 costs time and memory every CLI start would pay.
+    """
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("tocsin-timing-equaliser")
+    return _dummy_hash
+
+
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "tcs_"  # noqa: S105 - a visible prefix, not a secret
 
@@ -200,7 +212,7 @@ def authenticate(
     row = session.scalar(select(UserRow).where(UserRow.username == username))
     ok = False
     try:
-        ok = _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        ok = _hasher.verify(row.password_hash if row else _timing_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and row is not None and row.active

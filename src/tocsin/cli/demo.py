@@ -1,4 +1,4 @@
-"""``tocsin demo``: a demo establishment on the embedded database, ready to browse."""
+"""``tocsin demo``: a demo establishment on the configured database, ready to browse."""
 
 from __future__ import annotations
 
@@ -6,37 +6,49 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli.output import console
 from tocsin.cli.state import STATE
+
+
+def _dashboard_url() -> str:
+    web = STATE.settings.web
+    host = "127.0.0.1" if web.host in ("0.0.0.0", "::", "") else web.host  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{web.port}/"
 
 
 def demo(
     reset: Annotated[
-        bool, typer.Option("--reset", help="Recreate the demo data from scratch.")
+        bool,
+        typer.Option(
+            "--reset", help="Delete the demo assets, import them afresh, new admin password."
+        ),
     ] = False,
     serve: Annotated[bool, typer.Option("--serve", help="Start the dashboard afterwards.")] = False,
 ) -> None:
-    """Create the demo establishment with ~300 assets and a demo admin account."""
+    """Create (or refresh) the demo establishment, ~300 assets and a demo admin account."""
     from tocsin.demo import run_demo
 
     result = run_demo(STATE.database, STATE.aliases, reset=reset)
-    out = console()
-    out.print(f"[bold]{result.establishment_name}[/]: {result.assets} assets")
-    if result.password is not None:
-        out.print(
-            f"demo admin account: [bold]{result.username}[/]  "
-            f"password (shown once): [bold]{result.password}[/]"
-        )
-    else:
-        out.print(
-            f"demo admin account [bold]{result.username}[/] already exists "
-            f"(tocsin user passwd {result.username} to reset it)"
-        )
-    settings = STATE.settings
-    out.print(
-        f"open the dashboard: run [bold]tocsin serve[/] (or make serve) and browse "
-        f"http://{settings.web.host}:{settings.web.port}/"
+    typer.echo(
+        f"{result.establishment_name} ({result.establishment_slug}): {result.assets} assets "
+        f"({result.added} added, {result.changed} changed, {result.removed} removed, "
+        f"{result.unchanged} unchanged)"
     )
+    if result.password is not None:
+        typer.echo(f"demo admin account: {result.username}")
+        typer.echo(f"password (shown once): {result.password}")
+        sign_in = f"sign in as {result.username} with the password above"
+    else:
+        typer.echo(
+            f"demo admin account {result.username} already exists; its password is unchanged "
+            f"(tocsin demo --reset or tocsin user passwd {result.username} sets a new one)"
+        )
+        sign_in = f"sign in as {result.username} with the password shown by the first run"
+    typer.echo("open the dashboard:")
+    typer.echo("  1. run: make serve   (or: .venv/bin/tocsin serve)")
+    typer.echo(f"  2. browse {_dashboard_url()}")
+    typer.echo(f"  3. {sign_in}")
     if serve:
         from tocsin.cli.serve import serve as serve_command
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -108,8 +109,9 @@ def import_(
         BarColumn(),
         TextColumn("{task.completed:,} records"),
         TimeElapsedColumn(),
-        console=console(stderr=True),
+        console=(progress_console := console(stderr=True)),
         transient=True,
+        disable=not progress_console.is_terminal,
     ) as bar:
         task = bar.add_task("reading", total=None)
 
@@ -133,7 +135,7 @@ def import_(
     if output is OutputFormat.TABLE:
         _print_report(report)
     else:
-        emit([report.summary()], output, ())
+        emit([report.summary()], output, (), wrapper="imports")
 
 
 @app.command("list")
@@ -194,7 +196,9 @@ def show(
             )
             out.print(f"[bold]{key:>14}[/]  {escape(str(shown))}")
     else:
-        emit([doc], OutputFormat.JSONL if fmt is OutputFormat.JSONL else OutputFormat.JSONL, ())
+        # One object, not a listing: json is indented, jsonl is one line.
+        indent = 2 if fmt is OutputFormat.JSON else None
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=indent) + "\n")
 
 
 @app.command("export")
@@ -223,8 +227,11 @@ def export(
             sys.stdout.flush()
             return
         temporary = output.with_name(output.name + ".part")
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-        temporary.replace(output)
+        try:
+            with temporary.open("w", encoding="utf-8", newline="") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+            temporary.replace(output)
+        finally:
+            temporary.unlink(missing_ok=True)
     console(stderr=True).print(f"wrote {escape(str(output))}")

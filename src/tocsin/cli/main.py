@@ -64,14 +64,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="tocsin", standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except (typer.Exit, click.exceptions.Exit) as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, click.exceptions.Abort):
         print("aborted", file=sys.stderr)  # noqa: T201 - the CLI is where we print
         return 130
+    except (typer.TyperException, click.exceptions.ClickException) as exc:
+        # Usage errors (unknown command or option, bad value, missing argument): exit 2.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return int(getattr(exc, "exit_code", 2))
     except TocsinError as exc:
         if debug:
             traceback.print_exc()
