@@ -92,6 +92,9 @@ class AffectedProduct:
     affected: bool = True
     # The raw wording this entry was read from (a CERT-FR line, a CSAF product name).
     text: str | None = None
+    # Who stated it when a record has several voices: in CVE JSON 5, "cna" or the ADP's
+    # short name ("CISA-ADP", whose CPEs and ranges are inferred by CISA, not the vendor).
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,3 +143,4 @@ class Advisory:
     solution: str | None = None
     language: str = "en"
     withdrawn: bool = False
+    cwes: tuple[str, ...] = ()  # weakness ids ("CWE-787") from problemTypes/weaknesses

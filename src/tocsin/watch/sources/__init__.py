@@ -1,5 +1,15 @@
 """Advisory and exploitation feeds; importing this package registers the bundled ones."""
 
+from tocsin.watch.sources import (  # noqa: F401 - importing registers each source
+    certfr,
+    csaf,
+    cve5,
+    epss,
+    kev,
+    nvd,
+    osv,
+    rss,
+)
 from tocsin.watch.sources.base import (
     Document,
     Enrichment,
