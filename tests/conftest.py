@@ -20,7 +20,11 @@ from tocsin.store.db import Database, open_database
 
 PG_URL = os.environ.get("TOCSIN_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("TOCSIN_REQUIRE_POSTGRES") == "1"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data from the project's root, unless TOCSIN_SHARED_DATA names another folder.
+SHARED_DATA = Path(
+    os.environ.get("TOCSIN_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 
 
 def _pg_available() -> str | None:
