@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -28,7 +29,10 @@ from pathlib import Path
 from tocsin.watch.match.freetext import ParsedProducts, parse_affected_text, parse_product_version
 from tocsin.watch.match.freetext_grammar import fold
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DEFAULT_DATA = Path(
+    os.environ.get("TOCSIN_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 _WORDING = re.compile(
     r"[0-9]\.[0-9x*]|\bversions?\b|anterieur|posterieur|ulterieur|superieur|inferieur|"
     r"precedent|jusqu|\btoutes?\b|\bprior\b|\bbefore\b|\bthrough\b|\bearlier\b|\blater\b|"

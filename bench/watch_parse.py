@@ -31,7 +31,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(
+    os.environ.get("TOCSIN_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 FILES = (
     ("cve5", ("watch", "vulnrichment", "cve5-records.jsonl.gz")),
     ("kev", ("watch", "kev", "known_exploited_vulnerabilities.json")),

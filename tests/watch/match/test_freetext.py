@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import shared_data
 from tocsin.model.advisory import VersionRange
 from tocsin.watch.match.freetext import (
     CONFIDENCE_MISSING_PATCH,
@@ -54,7 +54,6 @@ from tocsin.watch.match.versions import in_range
 
 CASES_FILE = Path(__file__).with_name("freetext_cases.json")
 CASES: list[dict[str, Any]] = json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]
-SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 FIELDS = ("introduced", "introduced_exclusive", "fixed", "last_affected", "exact", "all_versions")
 
 
@@ -100,12 +99,7 @@ def test_golden_file_has_enough_real_phrases() -> None:
 
 
 def _shared(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI") or os.environ.get("TOCSIN_REQUIRE_SHARED_DATA") == "1":
-            pytest.fail(f"shared data missing: {path}")
-        pytest.skip(f"shared data not on this machine: {path}")
-    return path
+    return shared_data(*parts)
 
 
 def test_golden_phrases_come_from_the_cited_advisories() -> None:
