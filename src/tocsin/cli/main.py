@@ -18,6 +18,7 @@ from tocsin.cli import init as init_cli
 from tocsin.cli import inventory as inventory_cli
 from tocsin.cli import serve as serve_cli
 from tocsin.cli import user as user_cli
+from tocsin.cli import watch as watch_cli
 from tocsin.cli.state import STATE
 from tocsin.errors import TocsinError
 
@@ -54,6 +55,7 @@ app.add_typer(inventory_cli.app, name="inventory")
 app.add_typer(establishment_cli.app, name="establishment")
 app.add_typer(user_cli.app, name="user")
 app.add_typer(db_cli.app, name="db")
+app.add_typer(watch_cli.app, name="watch")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,373 @@
+"""Evidence: what one statement of an advisory says about one asset profile.
+
+Each function reads one kind of statement (an NVD configuration, a CPE or a purl of an
+affected product, a vendor/product name with version ranges) against a :class:`Profile` and
+returns an :data:`Outcome`: a :class:`Hit` (decided, or name-only when the version cannot be
+decided), False when the statement says the asset's version is not affected, or None when
+it says nothing about the asset. Confidences are in :data:`CONFIDENCE` (docs/matching.md).
+Pure functions, used by :mod:`tocsin.watch.match.engine`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from tocsin.errors import InputError
+from tocsin.model.advisory import (
+    AffectedProduct,
+    CpeConfiguration,
+    CpeMatch,
+    CpeNode,
+    VersionRange,
+    VersionScheme,
+)
+from tocsin.model.finding import MatchKind
+from tocsin.model.inventory import Asset
+from tocsin.watch.match.cpe import (
+    ANY,
+    Cpe,
+    CpeSet,
+    MatchResult,
+    criterion_matches,
+    describe_criterion,
+    literal,
+    parse_cpe,
+)
+from tocsin.watch.match.freetext import CONFIDENCE_MISSING_PATCH
+from tocsin.watch.match.freetext_grammar import MISSING_PATCH, fold, normalise
+from tocsin.watch.match.names import is_distinctive, is_generic
+from tocsin.watch.match.purl import purl_affected
+from tocsin.watch.match.versions import (
+    compare,
+    describe_range,
+    in_range,
+    version_key,
+    wildcard_prefix,
+)
+
+__all__ = [
+    "CONFIDENCE",
+    "Hit",
+    "Outcome",
+    "Profile",
+    "config_hit",
+    "cpe_names",
+    "cpe_or_none",
+    "entry_cpe_outcome",
+    "name_outcome",
+    "plain",
+    "purl_outcome",
+    "versions_ruled_out",
+    "vulnerable_products",
+    "without_wildcards",
+]
+
+CONFIDENCE = {
+    "cpe": 1.0,  # the asset's CPE carries its version
+    "cpe_inventory_version": 0.95,  # the asset's CPE has no version: the inventory's is used
+    "purl": 0.95,
+    "name_vendor": 0.9,  # name+version, both sides name the same vendor
+    "name": 0.85,  # name+version, one side names no vendor
+    "undecided_identifier": 0.5,  # a CPE or purl matched, the version is undecided
+    "undecided_vendor": 0.45,
+    "undecided": 0.4,
+}
+
+
+_RANK = {kind: kind.rank for kind in MatchKind}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Hit:
+    """Why one advisory applies to one asset profile.
+
+    A name match keeps its ``entry``, ``rng`` and ``version``: its evidence and fixed version
+    are written only for the hits that win (an advisory may test thousands of profiles).
+    """
+
+    kind: MatchKind
+    confidence: float
+    note: str  # the evidence; for a name match, why the version is undecided
+    fixed_version: str | None = None
+    entry: AffectedProduct | None = None
+    rng: VersionRange | None = None
+    version: str | None = None
+
+    @property
+    def evidence(self) -> str:
+        if self.entry is None:
+            return self.note
+        if self.rng is not None:
+            return _with_version(_phrase(self.entry, self.rng), self.version)
+        return f"{_phrase(self.entry, None)}; name only: {self.note}"
+
+    @property
+    def fixed(self) -> str | None:
+        if self.entry is None:
+            return self.fixed_version
+        return _fixed(self.rng, self.entry, self.version)
+
+    def settled(self) -> Hit:
+        """The same hit with its evidence and fixed version written out."""
+        if self.entry is None:
+            return self
+        return Hit(self.kind, self.confidence, self.evidence, self.fixed)
+
+    def beats(self, other: Hit | None) -> bool:
+        if other is None:
+            return True
+        mine, theirs = _RANK[self.kind], _RANK[other.kind]
+        return mine > theirs or (mine == theirs and self.confidence > other.confidence)
+
+
+@dataclass
+class Profile:
+    """Assets that every advisory sees alike."""
+
+    vendor: str | None
+    product: str | None
+    version: str | None
+    cpe: Cpe | None  # the assets' own CPE
+    cpe_text: str | None
+    purl: str | None
+    cpes: CpeSet  # the own CPE, or one built from the keys (``synthetic``)
+    synthetic: bool
+    assets: list[Asset] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def cpe_versioned(self) -> bool:
+        return self.cpe is not None and self.cpe.version not in (ANY, "-")
+
+
+def cpe_or_none(text: str | None) -> Cpe | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return parse_cpe(text)
+    except InputError:
+        return None
+
+
+def plain(value: str) -> bool:
+    """A vendor or product value that names one thing (no '*', '?' or '-')."""
+    return value not in (ANY, "-") and "*" not in value and "?" not in value
+
+
+@lru_cache(maxsize=1 << 16)
+def cpe_names(text: str) -> tuple[str, str] | None:
+    """The plain (vendor, product) of a CPE name, or None when either is a wildcard or the
+    name is unreadable. Cheap: most names are split without a full parse."""
+    parts = text.strip().split(":")
+    if "\\" not in text and len(parts) == 13 and parts[0].lower() == "cpe" and parts[1] == "2.3":
+        vendor, product = parts[3].lower(), parts[4].lower()
+    else:
+        cpe = cpe_or_none(text)
+        if cpe is None:
+            return None
+        vendor, product = literal(cpe.vendor), literal(cpe.product)
+    return (vendor, product) if plain(vendor) and plain(product) else None
+
+
+# --- version statements ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1 << 14)
+def _says_missing_patch(text: str) -> bool:
+    return MISSING_PATCH.search(fold(normalise(text)[0])) is not None
+
+
+def _range_factor(rng: VersionRange, entry: AffectedProduct) -> float:
+    """The free-text factor: "sans les derniers correctifs" lists every version as affected,
+    though a patched install is not."""
+    if rng.all_versions and (rng.text or entry.text):
+        for text in (rng.text, entry.text):
+            if text and _says_missing_patch(text):
+                return CONFIDENCE_MISSING_PATCH
+    return 1.0
+
+
+def _fixed(rng: VersionRange | None, entry: AffectedProduct, version: str | None) -> str | None:
+    """The first version that is not affected: the range's end, else the lowest of the
+    entry's fixed versions above the asset's."""
+    if rng is not None and rng.fixed and wildcard_prefix(rng.fixed) is None:
+        return rng.fixed
+    scheme = rng.scheme if rng is not None else VersionScheme.GENERIC
+    candidates = list(entry.fixed_versions)
+    if version is not None and len(candidates) > 1:
+        try:
+            above = [v for v in candidates if compare(v, version, scheme) > 0]
+            candidates = sorted(above, key=lambda v: version_key(v, scheme)) or candidates
+        except InputError:
+            pass
+    return candidates[0] if candidates else None
+
+
+def _ranges_outcome(
+    entry: AffectedProduct, version: str | None
+) -> tuple[bool | None, VersionRange | None, str]:
+    """(in a range?, the range that decided, why undecided)."""
+    if not entry.ranges:
+        return None, None, "no version stated"
+    unknown = False
+    for rng in entry.ranges:
+        inside = in_range(version, rng)
+        if inside is True:
+            return True, rng, ""
+        unknown = unknown or inside is None
+    if not unknown:
+        return False, None, ""
+    return None, None, "no inventory version" if version is None else "version range unreadable"
+
+
+def _phrase(entry: AffectedProduct, rng: VersionRange | None) -> str:
+    if entry.text:
+        return entry.text
+    name = " ".join(part for part in (entry.vendor, entry.product) if part)
+    if rng is None:
+        return name
+    return f"{name}: {rng.text or describe_range(rng)}"
+
+
+# --- evidence of each kind -------------------------------------------------------------------
+
+Outcome = Hit | bool | None
+"""A statement about one profile: a Hit (decided or name-only), False (not affected), or
+None (says nothing about it)."""
+
+
+def _undecided(evidence: str, confidence: float, fixed: str | None = None) -> Hit:
+    return Hit(MatchKind.NAME_ONLY, confidence, evidence, fixed)
+
+
+def _with_version(text: str, version: str | None) -> str:
+    return text if version is None else f"{text} (inventory version {version})"
+
+
+def config_hit(result: MatchResult, profile: Profile) -> Hit:
+    fixed = result.criterion.version_end_excluding
+    if not profile.synthetic:
+        if not result.certain:
+            return _undecided(result.evidence, CONFIDENCE["undecided_identifier"], fixed)
+        level = "cpe" if profile.cpe_versioned else "cpe_inventory_version"
+        return Hit(MatchKind.CPE, CONFIDENCE[level], result.evidence, fixed)
+    name = f"inventory name {profile.vendor}:{profile.product}"
+    evidence = f"{describe_criterion(result.criterion)} matched {name}"
+    evidence = _with_version(evidence, profile.version)
+    if result.platform_cpe:
+        evidence += f"; with {result.platform_cpe}"
+    if not result.certain:
+        return _undecided(evidence + "; version undecided", CONFIDENCE["undecided_vendor"], fixed)
+    return Hit(MatchKind.NAME_VERSION, CONFIDENCE["name_vendor"], evidence, fixed)
+
+
+def _wild_criterion(match: CpeMatch) -> bool:
+    cpe = cpe_or_none(match.criteria)
+    return cpe is None or not (plain(cpe.vendor) and plain(cpe.product))
+
+
+def without_wildcards(configs: tuple[CpeConfiguration, ...]) -> tuple[CpeConfiguration, ...]:
+    """The configurations without vulnerable criteria naming any vendor or product ('*')."""
+    if not any(
+        m.vulnerable and _wild_criterion(m) for c in configs for n in c.nodes for m in n.matches
+    ):
+        return configs
+    return tuple(
+        replace(config, nodes=tuple(_plain_node(node) for node in config.nodes))
+        for config in configs
+    )
+
+
+def _plain_node(node: CpeNode) -> CpeNode:
+    kept = tuple(m for m in node.matches if not (m.vulnerable and _wild_criterion(m)))
+    return node if len(kept) == len(node.matches) else replace(node, matches=kept)
+
+
+def versions_ruled_out(configs: tuple[CpeConfiguration, ...], profile: Profile) -> bool:
+    """Whether no vulnerable criterion accepts the profile, platforms and AND/negate aside:
+    then a configuration that does not apply says the version is not affected. When some
+    criterion accepts it and the configuration still fails (a platform missing from the
+    inventory), the configuration says nothing about the asset."""
+    for config in configs:
+        for node in config.nodes:
+            for m in node.matches:
+                if m.vulnerable and any(
+                    criterion_matches(m, target, profile.version) is not False
+                    for _, target in profile.cpes.names
+                ):
+                    return False
+    return True
+
+
+def vulnerable_products(configs: tuple[CpeConfiguration, ...]) -> set[tuple[str, str]]:
+    keys: set[tuple[str, str]] = set()
+    for config in configs:
+        for node in config.nodes:
+            for m in node.matches:
+                cpe = cpe_or_none(m.criteria) if m.vulnerable else None
+                if cpe is not None and plain(cpe.vendor) and plain(cpe.product):
+                    keys.add((literal(cpe.vendor), literal(cpe.product)))
+    return keys
+
+
+def name_outcome(
+    entry: AffectedProduct, key: str, agreement: bool | None, profile: Profile
+) -> Outcome:
+    """The entry's ranges against the profile's version, under the collision guards."""
+    if agreement is None and is_generic(key):
+        return None
+    version = profile.version
+    inside, rng, why = _ranges_outcome(entry, version)
+    if inside is False:
+        return False
+    if inside is True and rng is not None:
+        confidence = CONFIDENCE["name_vendor" if agreement else "name"]
+        factor = _range_factor(rng, entry)
+        if factor != 1.0:
+            confidence = round(confidence * factor, 3)
+        return Hit(MatchKind.NAME_VERSION, confidence, "", None, entry, rng, version)
+    if agreement is None and not is_distinctive(key):
+        return None
+    confidence = CONFIDENCE["undecided_vendor" if agreement else "undecided"]
+    return Hit(MatchKind.NAME_ONLY, confidence, why, None, entry, None, version)
+
+
+def entry_cpe_outcome(entry: AffectedProduct, text: str, crit: Cpe, profile: Profile) -> Outcome:
+    """One CPE of an affected entry (CVE 5, CISA ADP, CSAF) against the asset's own CPE."""
+    assert profile.cpe is not None and profile.cpe_text is not None
+    value = criterion_matches(CpeMatch(text), profile.cpe, profile.version)
+    if value is False:
+        return False
+    level = "cpe" if profile.cpe_versioned else "cpe_inventory_version"
+    matched = f"{text} matched {profile.cpe_text}"
+    if crit.version != ANY or value is None:
+        if value is None:
+            return _undecided(matched + "; version undecided", CONFIDENCE["undecided_identifier"])
+        return Hit(MatchKind.CPE, CONFIDENCE[level], matched)
+    inside, rng, why = _ranges_outcome(entry, profile.version)
+    if inside is False:
+        return False
+    if inside is True and rng is not None:
+        evidence = f"{text} [{rng.text or describe_range(rng)}] matched {profile.cpe_text}"
+        confidence = round(CONFIDENCE[level] * _range_factor(rng, entry), 3)
+        return Hit(MatchKind.CPE, confidence, evidence, _fixed(rng, entry, profile.version))
+    return _undecided(f"{matched} ({why})", CONFIDENCE["undecided_identifier"])
+
+
+def purl_outcome(entry: AffectedProduct, package: str, profile: Profile) -> Outcome:
+    assert profile.purl is not None
+    matched = f"{package} matched {profile.purl}"
+    if not entry.ranges:
+        return _undecided(matched + " (no version stated)", CONFIDENCE["undecided_identifier"])
+    try:
+        value = purl_affected(profile.purl, package, entry.ranges)
+    except InputError:
+        value = None
+    if value is False:
+        return False
+    if value is None:
+        return _undecided(matched + " (version undecided)", CONFIDENCE["undecided_identifier"])
+    rng = next((r for r in entry.ranges if in_range(profile.version, r)), entry.ranges[0])
+    evidence = f"{package} [{rng.text or describe_range(rng)}] matched {profile.purl}"
+    return Hit(MatchKind.PURL, CONFIDENCE["purl"], evidence, _fixed(rng, entry, profile.version))
