@@ -6,13 +6,15 @@ migrated schema and these classes agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -159,3 +161,166 @@ class LoginAttemptRow(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+# -- watch (veille): advisories, enrichments, feeds, exposures and their lifecycle -----
+class AdvisoryRow(Base):
+    """One advisory as one feed states it: the same CVE from NVD, CVE 5 and KEV is three rows,
+    merged by the matching engine (``watch.match.merge``) when it reads them."""
+
+    __tablename__ = "advisories"
+    __table_args__ = (
+        UniqueConstraint("advisory_id", "source", name="uq_advisories_advisory_source"),
+        Index("ix_advisories_advisory_id", "advisory_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    advisory_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[datetime | None] = mapped_column()
+    modified: Mapped[datetime | None] = mapped_column()
+    cves: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    data: Mapped[dict[str, Any]] = mapped_column()
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EnrichmentRow(Base):
+    """Exploitation signals of one CVE from feeds that are not advisories (KEV, EPSS)."""
+
+    __tablename__ = "enrichments"
+
+    cve: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kev: Mapped[bool] = mapped_column(Boolean, default=False)
+    kev_date_added: Mapped[str | None] = mapped_column(String(32))
+    kev_due_date: Mapped[str | None] = mapped_column(String(32))
+    ransomware_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    epss: Mapped[float | None] = mapped_column(Float)
+    epss_percentile: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedStateRow(Base):
+    """Per feed (by its name in the feed list): what the next fetch needs, how the last went.
+
+    ``state`` is the fetcher's own state (``tocsin.watch.fetch.FeedState.to_json``: the date
+    of the last complete run and the ETag/Last-Modified of each URL, for conditional
+    requests), saved in the same transaction as the feed's data.
+    """
+
+    __tablename__ = "feed_state"
+
+    feed: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_attempt: Mapped[datetime | None] = mapped_column()
+    last_success: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WatchPolicyRow(Base):
+    """An establishment's own priority settings (due dates per decision)."""
+
+    __tablename__ = "watch_policies"
+
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishments.id", ondelete="CASCADE"), primary_key=True
+    )
+    act_now_days: Mapped[int | None] = mapped_column(Integer)
+    out_of_cycle_days: Mapped[int | None] = mapped_column(Integer)
+    scheduled_days: Mapped[int | None] = mapped_column(Integer)
+    track_days: Mapped[int | None] = mapped_column(Integer)
+    epss_poc: Mapped[float] = mapped_column(Float)
+    act_now_min_confidence: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExposureRow(Base):
+    """An advisory that hits an asset of an establishment, and where its handling stands."""
+
+    __tablename__ = "exposures"
+    __table_args__ = (
+        UniqueConstraint(
+            "establishment_id",
+            "asset_key",
+            "advisory_id",
+            name="uq_exposures_establishment_asset_advisory",
+        ),
+        Index("ix_exposures_establishment_status", "establishment_id", "status"),
+        Index("ix_exposures_advisory_id", "advisory_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishments.id", ondelete="CASCADE")
+    )
+    asset_key: Mapped[str] = mapped_column(String(255))
+    advisory_id: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text, default="")
+    cves: Mapped[list[str]] = mapped_column(JSON, default=list)
+    match_kind: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    fixed_version: Mapped[str | None] = mapped_column(String(128))
+    asset_version: Mapped[str | None] = mapped_column(String(128))
+    kev: Mapped[bool] = mapped_column(Boolean, default=False)
+    epss: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_until: Mapped[datetime | None] = mapped_column()
+    due_date: Mapped[date | None] = mapped_column(Date)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class ExposureEventRow(Base):
+    """Append-only history of an exposure's status (the repositories never update it)."""
+
+    __tablename__ = "exposure_events"
+    __table_args__ = (Index("ix_exposure_events_exposure_at", "exposure_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SuppressionRow(Base):
+    """A false-positive rule: findings it covers are dropped before exposures are updated.
+
+    ``scope`` is ``asset`` (``asset_key``) or ``product`` (``vendor_pattern`` and
+    ``product_pattern``, globs over the assets' vendor and product keys); ``advisory_pattern``
+    is an advisory id, a CVE id or ``*``. Revoked rules are kept, with ``revoked_at``.
+    """
+
+    __tablename__ = "suppressions"
+    __table_args__ = (Index("ix_suppressions_establishment_id", "establishment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishments.id", ondelete="CASCADE")
+    )
+    scope: Mapped[str] = mapped_column(String(16))
+    asset_key: Mapped[str | None] = mapped_column(String(255))
+    vendor_pattern: Mapped[str | None] = mapped_column(String(255))
+    product_pattern: Mapped[str | None] = mapped_column(String(255))
+    advisory_pattern: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    exposure_id: Mapped[int | None] = mapped_column(ForeignKey("exposures.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
