@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 
 import pytest
@@ -13,13 +14,16 @@ from tocsin.data import data_path
 from tocsin.demo import DemoResult, run_demo
 from tocsin.demo.catalogue import demo_rows, load_spec
 from tocsin.demo.generate import demo_csv
+from tocsin.demo.snapshot import SNAPSHOT_FILES, snapshot_dir
 from tocsin.errors import AuthError
 from tocsin.inventory.importers.csv import COLUMNS, CsvImporter
 from tocsin.inventory.normalise import AliasTable, load_aliases
 from tocsin.model import Asset, AssetKind, Criticality, Establishment, Exposure, Role
+from tocsin.model.finding import Decision
 from tocsin.model.inventory import CARE_FUNCTIONS
 from tocsin.store import audit
 from tocsin.store.db import Database
+from tocsin.store.exposure_queries import ExposureFilter, iter_exposures
 from tocsin.store.inventory import (
     AssetFilter,
     add_establishment,
@@ -28,6 +32,7 @@ from tocsin.store.inventory import (
     get_establishment,
     iter_assets,
 )
+from tocsin.watch.lifecycle import Status
 
 SLUG = "ch-demo"
 
@@ -166,3 +171,50 @@ def test_demo_leaves_other_establishments_alone(database: Database, aliases: Ali
     run_demo(database, aliases, reset=True)
     with database.session() as session:
         assert get_asset(session, "ch-other", "srv-dc-01").asset.name == "Their DC"
+
+
+def test_demo_loads_the_advisory_snapshot_and_opens_exposures(
+    database: Database, aliases: AliasTable
+) -> None:
+    result = run_demo(database, aliases)
+    with database.session() as session:
+        views = list(iter_exposures(session, ExposureFilter(establishments=(SLUG,))))
+    assert result.advisories > 0
+    assert result.exposures == len(views) > 0
+    decisions = Counter(v.decision for v in views)
+    assert decisions[Decision.ACT_NOW] + decisions[Decision.OUT_OF_CYCLE] >= 1
+    sources = {v.advisory.split("-")[0] for v in views}
+    assert {"CVE", "CERTFR", "ICSMA"} <= sources
+    assert all(v.status is Status.NEW for v in views)
+
+
+def test_second_run_keeps_the_same_exposures(database: Database, aliases: AliasTable) -> None:
+    first = run_demo(database, aliases)
+    with database.session() as session:
+        before = {v.id: v.status for v in iter_exposures(session)}
+    second = run_demo(database, aliases)
+    with database.session() as session:
+        after = {v.id: v.status for v in iter_exposures(session)}
+    assert second.exposures == first.exposures
+    assert after == before
+
+
+def test_the_snapshot_is_small_and_documented() -> None:
+    folder = snapshot_dir()
+    records = 0
+    for spec in SNAPSHOT_FILES:
+        path = folder / spec.name
+        text = path.read_text(encoding="utf-8")
+        count = (
+            len(json.loads(text)["vulnerabilities"])
+            if spec.kind == "kev"
+            else len(text.splitlines())
+        )
+        assert 0 < count <= spec.limit, spec.name
+        records += count
+    assert records <= 60
+    provenance = (folder / "PROVENANCE.md").read_text(encoding="utf-8")
+    for spec in SNAPSHOT_FILES:
+        assert spec.name in provenance
+    assert "Licence Ouverte" in provenance
+    assert "CC0" in provenance

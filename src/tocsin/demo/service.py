@@ -11,12 +11,14 @@ from tocsin import accounts
 from tocsin.accounts.service import generate_password
 from tocsin.data import data_path
 from tocsin.demo.catalogue import DEMO_DIR, INVENTORY_FILE, EstablishmentSpec, load_spec
-from tocsin.errors import NotFoundError
+from tocsin.demo.snapshot import snapshot_feeds
+from tocsin.errors import NotFoundError, UsageError
 from tocsin.inventory.importers.csv import CsvImporter
 from tocsin.inventory.normalise import AliasTable
 from tocsin.model import Asset, Establishment, Role
 from tocsin.store import audit
 from tocsin.store.db import Database
+from tocsin.store.exposure_queries import ExposureFilter, count_exposures
 from tocsin.store.inventory import (
     AssetFilter,
     ImportDiff,
@@ -26,6 +28,7 @@ from tocsin.store.inventory import (
     get_establishment,
 )
 from tocsin.store.tables import AssetRow, EstablishmentRow
+from tocsin.watch.service import load_advisories, match_establishment
 
 DEMO_SOURCE = "demo"
 ACTOR = "demo"
@@ -45,6 +48,8 @@ class DemoResult:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    advisories: int = 0  # advisory records of the bundled snapshot now in the store
+    exposures: int = 0  # exposures of the demo establishment after the match
 
 
 def demo_assets(aliases: AliasTable) -> list[Asset]:
@@ -126,12 +131,31 @@ def _import(session: Session, establishment: EstablishmentRow, assets: list[Asse
     return diff
 
 
-def run_demo(database: Database, aliases: AliasTable, *, reset: bool = False) -> DemoResult:
-    """Create or refresh the demo, all in one transaction.
+def _watch(database: Database, slug: str, aliases: AliasTable) -> tuple[int, int]:
+    """Load the bundled advisory snapshot and match the demo establishment.
 
-    A second run re-imports the bundled inventory (nothing added) and leaves the account
-    alone; ``reset`` deletes every asset of the demo establishment, imports them afresh and
-    gives the demo admin a new password.
+    Returns (advisory records loaded, exposures of the establishment). A snapshot feed that
+    fails is an error here: the files ship with Tocsin, so a failure is a bug.
+    """
+    report = load_advisories(database, snapshot_feeds())
+    if not report.ok:
+        failures = "; ".join(f"{f.feed}: {f.error}" for f in report.failed)
+        raise UsageError(f"the bundled advisory snapshot could not be loaded: {failures}")
+    match_establishment(database, slug, aliases)
+    with database.session() as session:
+        exposures = count_exposures(session, ExposureFilter(establishments=(slug,)))
+    return sum(f.inserted + f.updated + f.older for f in report.feeds), exposures
+
+
+def run_demo(database: Database, aliases: AliasTable, *, reset: bool = False) -> DemoResult:
+    """Create or refresh the demo; then load the advisory snapshot and match it.
+
+    The establishment, inventory and account are written in one transaction. A second run
+    re-imports the bundled inventory (nothing added) and leaves the account alone;
+    ``reset`` deletes every asset of the demo establishment, imports them afresh and
+    gives the demo admin a new password. The snapshot (``tocsin/data/demo/advisories``,
+    see :mod:`tocsin.demo.snapshot`) is then loaded and matched, so that the dashboard
+    shows the demo's exposures; re-runs refresh the same exposures.
     """
     spec = load_spec()
     assets = demo_assets(aliases)
@@ -143,6 +167,7 @@ def run_demo(database: Database, aliases: AliasTable, *, reset: bool = False) ->
         password = _ensure_account(session, spec.account.username, reset=reset)
         total = count_assets(session, AssetFilter(establishments=(establishment.slug,)))
         name = establishment.name
+    advisories, exposures = _watch(database, spec.establishment.slug, aliases)
     return DemoResult(
         establishment_slug=spec.establishment.slug,
         establishment_name=name,
@@ -153,4 +178,6 @@ def run_demo(database: Database, aliases: AliasTable, *, reset: bool = False) ->
         changed=len(diff.changed),
         removed=len(diff.removed),
         unchanged=diff.unchanged,
+        advisories=advisories,
+        exposures=exposures,
     )

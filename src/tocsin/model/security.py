@@ -11,6 +11,8 @@ class Permission(StrEnum):
     USERS_ADMIN = "users:admin"
     AUDIT_READ = "audit:read"
     ESTABLISHMENTS_ADMIN = "establishments:admin"
+    WATCH_READ = "watch:read"  # exposures, advisories, bulletins
+    WATCH_TRIAGE = "watch:triage"  # change an exposure's status, declare false positives
 
 
 class Role(StrEnum):
@@ -42,9 +44,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INVENTORY_READ,
             Permission.INVENTORY_WRITE,
             Permission.AUDIT_READ,
+            Permission.WATCH_READ,
+            Permission.WATCH_TRIAGE,
         }
     ),
-    Role.ANALYST: frozenset({Permission.INVENTORY_READ, Permission.INVENTORY_WRITE}),
-    Role.DPO: frozenset({Permission.INVENTORY_READ, Permission.AUDIT_READ}),
-    Role.VIEWER: frozenset({Permission.INVENTORY_READ}),
+    Role.ANALYST: frozenset(
+        {
+            Permission.INVENTORY_READ,
+            Permission.INVENTORY_WRITE,
+            Permission.WATCH_READ,
+            Permission.WATCH_TRIAGE,
+        }
+    ),
+    Role.DPO: frozenset({Permission.INVENTORY_READ, Permission.AUDIT_READ, Permission.WATCH_READ}),
+    Role.VIEWER: frozenset({Permission.INVENTORY_READ, Permission.WATCH_READ}),
 }
