@@ -17,6 +17,15 @@ def _dashboard_url() -> str:
     return f"http://{host}:{web.port}/"
 
 
+def _write_bulletin(establishment: str) -> None:
+    """Write this week's French bulletin of the demo hospital under $TOCSIN_HOME/bulletins."""
+    from tocsin.report import collect_bulletin, write_bulletin
+
+    bulletin = collect_bulletin(STATE.database, establishment, period="weekly", lang="fr")
+    written = write_bulletin(bulletin, STATE.settings.home / "bulletins")
+    typer.echo("bulletin (French, weekly): " + ", ".join(str(p) for p in written))
+
+
 def demo(
     reset: Annotated[
         bool,
@@ -35,6 +44,11 @@ def demo(
         f"({result.added} added, {result.changed} changed, {result.removed} removed, "
         f"{result.unchanged} unchanged)"
     )
+    typer.echo(
+        f"watch: {result.advisories} advisory records from the bundled snapshot, "
+        f"{result.exposures} exposures for {result.establishment_slug}"
+    )
+    _write_bulletin(result.establishment_slug)
     if result.password is not None:
         typer.echo(f"demo admin account: {result.username}")
         typer.echo(f"password (shown once): {result.password}")
@@ -49,6 +63,10 @@ def demo(
     typer.echo("  1. run: make serve   (or: .venv/bin/tocsin serve)")
     typer.echo(f"  2. browse {_dashboard_url()}")
     typer.echo(f"  3. {sign_in}")
+    typer.echo(
+        f"  4. the watch bulletin: {_dashboard_url()}watch/bulletin"
+        f"?establishment={result.establishment_slug}&period=weekly"
+    )
     if serve:
         from tocsin.cli.serve import serve as serve_command
 
