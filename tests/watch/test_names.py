@@ -11,6 +11,7 @@ from tocsin.model.inventory import Asset
 from tocsin.watch.match.engine import match
 from tocsin.watch.match.freetext import parse_affected_text
 from tocsin.watch.match.names import (
+    Kind,
     NameResolver,
     ProductName,
     is_distinctive,
@@ -33,9 +34,12 @@ def resolver(aliases: AliasTable) -> NameResolver:
 
 def test_stated_vendor_and_product_go_through_the_alias_table(resolver: NameResolver) -> None:
     assert resolver.resolve("Fortinet Inc.", "FortiGate") == ProductName("fortinet", ("fortios",))
-    name = resolver.resolve("Microsoft Corporation", "Microsoft Exchange Server 2019")
+    name = resolver.resolve("Microsoft Corporation", "Microsoft Exchange Server")
     assert name is not None and name.vendor == "microsoft"
     assert name.products[0] == "exchange_server"
+    # Releases keep their own key: Exchange Server 2016 and 2019 have their own builds.
+    name = resolver.resolve("Microsoft Corporation", "Microsoft Exchange Server 2019")
+    assert name is not None and name.products[0] == "exchange_server_2019"
 
 
 def test_product_family_names_its_vendor_when_the_advisory_names_none(
@@ -137,12 +141,12 @@ def test_vendor_agreement() -> None:
     assert vendor_agreement("citrix", None) is None
 
 
-def test_assets_are_indexed_under_their_key_and_shorter_variants(
-    resolver: NameResolver,
-) -> None:
-    keys = resolver.asset_keys("microsoft", "Windows 10 Version 22H2", "windows_10_version_22h2")
-    assert keys == ["windows_10_version_22h2", "windows_10"]
-    assert resolver.asset_keys(None, None, None) == []
+def test_assets_are_indexed_under_their_key_and_their_base(resolver: NameResolver) -> None:
+    forms = resolver.asset_forms("microsoft", "Windows 10 Version 22H2", "windows_10_version_22h2")
+    by_label = {(f.label, f.kind): f.release for f in forms}
+    assert by_label[("windows_10_version_22h2", Kind.EXACT)] is None
+    assert by_label[("windows_10", Kind.BASE)] == "22h2"
+    assert resolver.asset_forms(None, None, None) == ()
 
 
 # --- collision guards, through the engine ------------------------------------------------

@@ -27,6 +27,7 @@ from tocsin.model.advisory import (
     VersionRange,
     VersionScheme,
 )
+from tocsin.watch.match.versions import in_range
 from tocsin.watch.sources.base import ParseReport, Record, iter_documents, sources
 from tocsin.watch.sources.cve5 import COMMIT_RANGE, UNKNOWN_STATUS, Cve5Source
 
@@ -150,14 +151,21 @@ def test_panos_kev_ssvc_unaffected_products_and_cisa_adp() -> None:
     assert adp and all(p.cpes and p.cpes[0].startswith("cpe:2.3:o:paloaltonetworks") for p in adp)
 
 
-def test_microsoft_upper_bound_publication_leaves_range_open() -> None:
+def test_microsoft_upper_bound_publication_cannot_decide_a_version() -> None:
+    """ "lessThan publication" is "before the update published with this CVE": no build
+    number compares with it. Read as open above, every later build would be affected."""
     adv, _ = advisory("microsoft-publication")
     first = adv.affected[0]
     assert first.product == "Windows 10 Version 1703"
     assert first.cpes == ("cpe:2.3:o:microsoft:windows_10:1703:*:*:*:*:*:*:*",)
     assert first.ranges == (
-        VersionRange(introduced="10.0.0", text="affected: version 10.0.0, lessThan publication"),
+        VersionRange(
+            introduced="10.0.0",
+            fixed="publication",
+            text="affected: version 10.0.0, lessThan publication",
+        ),
     )
+    assert in_range("10.0.15063.2614", first.ranges[0]) is None
     assert first.fixed_versions == ()
 
 
@@ -271,7 +279,7 @@ def test_the_default_scheme_comes_from_the_package_collection() -> None:
     assert adv.affected[0].ranges[0].scheme is VersionScheme.MAVEN
 
 
-def test_changes_mark_the_rest_of_a_range_unaffected() -> None:
+def test_changes_cut_the_range_at_each_change() -> None:
     data = fixture_json("wordpress-plugin")
     data["containers"]["cna"]["affected"][0]["versions"] = [
         {
@@ -284,9 +292,10 @@ def test_changes_mark_the_rest_of_a_range_unaffected() -> None:
     adv = parse(json.dumps(data).encode())[0][0]
     assert isinstance(adv, Advisory)
     affected, unaffected = adv.affected[0], adv.affected[1]
-    assert [(r.introduced, r.fixed) for r in affected.ranges] == [("7.0.0", "7.4.3")]
+    assert [(r.introduced, r.fixed) for r in affected.ranges] == [("7.0.0", "7.2.7")]
     assert [(r.introduced, r.fixed) for r in unaffected.ranges] == [("7.2.7", "7.4.3")]
-    assert affected.fixed_versions == ("7.4.3", "7.2.7")
+    # 7.4.3 is where the entry stops speaking, not a fix.
+    assert affected.fixed_versions == ("7.2.7",)
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,16 @@ from tocsin.watch.match.evidence import (
     without_wildcards,
 )
 from tocsin.watch.match.merge import merge_advisories, signals_for
-from tocsin.watch.match.names import NameResolver, ProductName, vendor_agreement
+from tocsin.watch.match.names import (
+    Kind,
+    NameForm,
+    NameResolver,
+    ProductName,
+    is_distinctive,
+    meet,
+    vendor_agreement,
+    vendors_close,
+)
 from tocsin.watch.match.purl import PurlKey, purl_key
 from tocsin.watch.priority import DEFAULT_POLICY, Priority, PriorityPolicy, Signals, prioritise
 
@@ -116,10 +125,11 @@ class _Index:
                 seen[key] = self._add(asset, own, version)
             profile = self.profiles[seen[key]]
             profile.assets.append(asset)
-            for extra in resolver.asset_keys(asset.vendor_key, asset.product, asset.product_key):
-                if extra not in profile.keys:
-                    profile.keys.append(extra)
-                    self.by_product.setdefault(extra, []).append(seen[key])
+            forms = resolver.asset_forms(asset.vendor_key, asset.product, asset.product_key)
+            for form in forms:
+                if form.key not in profile.forms:
+                    profile.forms[form.key] = form
+                    self.by_product.setdefault(form.key, []).append(seen[key])
         platforms = [text for p in self.profiles for text in p.cpes]
         self.platforms = CpeSet(platforms)
 
@@ -244,32 +254,72 @@ class Matcher:
             if crit is not None:
                 for pid in index.by_own_cpe[key]:
                     out.append((pid, entry_cpe_outcome(entry, text, crit, index.profiles[pid])))
-        names = [self.resolver.resolve(entry.vendor, entry.product)]
-        names += [self.resolver.resolve(vendor, product) for _, (vendor, product) in keys]
-        out.extend(self._names(entry, [n for n in names if n is not None]))
+        own = self.resolver.resolve(entry.vendor, entry.product)
+        names = [own] if own is not None else []
+        for _, (vendor, product) in keys:
+            name = self.resolver.resolve(vendor, product)
+            # A CPE of another release than the entry's own name is the record's mistake
+            # (Microsoft lists windows_10_1809 under "Windows 10 Version 1803").
+            if name is not None and not (
+                own is not None and own.release and name.release and own.release != name.release
+            ):
+                names.append(name)
+        out.extend(self._names(entry, names))
         return [(pid, outcome) for pid, outcome in out if outcome is not None]
 
     def _names(self, entry: AffectedProduct, names: list[ProductName]) -> list[tuple[int, Outcome]]:
         out: list[tuple[int, Outcome]] = []
         done: set[int] = set()
         for name in names:
-            for key in name.products:
-                for pid in self.index.by_product.get(key, ()):
+            for form in name.forms:
+                for pid in self.index.by_product.get(form.key, ()):
                     if pid in done:
                         continue
                     profile = self.index.profiles[pid]
-                    if key != name.products[0] and key != profile.product:
-                        # Both names shortened to meet ("Windows 10 Version 1809" and
-                        # "Windows 10 Version 1507"): different releases, not a match.
+                    meeting = meet(form, profile.forms[form.key])
+                    if meeting is None:
                         continue
                     agreement = vendor_agreement(name.vendor, profile.vendor)
-                    if agreement is False:
+                    if agreement is False and _close_enough(name, profile.vendor, form, meeting):
+                        agreement = None  # "Phillips" for Philips, on a distinctive name
+                    if agreement is False or (meeting.family and agreement is not True):
                         continue
-                    outcome = name_outcome(entry, key, agreement, profile)
+                    if name.excluded and _excluded(name.excluded, profile.forms):
+                        continue
+                    outcome = name_outcome(
+                        entry,
+                        meeting.label,
+                        agreement,
+                        profile,
+                        meeting.release,
+                        meeting.factor,
+                        meeting.needs_version,
+                    )
                     if outcome is not None:
                         done.add(pid)
                         out.append((pid, outcome))
         return out
+
+
+def _close_enough(name: ProductName, vendor: str | None, form: NameForm, meeting: object) -> bool:
+    """A vendor one letter away agrees only for a distinctive name met whole."""
+    return (
+        name.vendor is not None
+        and vendor is not None
+        and form.kind >= Kind.BASE
+        and not getattr(meeting, "family", True)
+        and vendors_close(name.vendor, vendor)
+        and is_distinctive(form.label)
+    )
+
+
+def _excluded(excluded: tuple[NameForm, ...], forms: dict[str, NameForm]) -> bool:
+    """Whether the asset is one of the products an advisory excludes ("not including …")."""
+    for form in excluded:
+        have = forms.get(form.key)
+        if have is not None and meet(form, have) is not None:
+            return True
+    return False
 
 
 def make_finding(

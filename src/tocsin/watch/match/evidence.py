@@ -10,6 +10,7 @@ Pure functions, used by :mod:`tocsin.watch.match.engine`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -36,12 +37,13 @@ from tocsin.watch.match.cpe import (
 )
 from tocsin.watch.match.freetext import CONFIDENCE_MISSING_PATCH
 from tocsin.watch.match.freetext_grammar import MISSING_PATCH, fold, normalise
-from tocsin.watch.match.names import is_distinctive, is_generic
+from tocsin.watch.match.names import NameForm, is_distinctive, is_generic
 from tocsin.watch.match.purl import purl_affected
 from tocsin.watch.match.versions import (
     compare,
     describe_range,
     in_range,
+    matches_prefix,
     version_key,
     wildcard_prefix,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "entry_cpe_outcome",
     "name_outcome",
     "plain",
+    "release_fits",
     "purl_outcome",
     "versions_ruled_out",
     "vulnerable_products",
@@ -73,6 +76,9 @@ CONFIDENCE = {
     "undecided_vendor": 0.45,
     "undecided": 0.4,
 }
+# A release named on one side only ("Windows 11 Version 24H2" for a "Windows 11 Pro" asset)
+# that the asset's version cannot confirm: the name may be another release.
+RELEASE_UNCONFIRMED = 0.8
 
 
 _RANK = {kind: kind.rank for kind in MatchKind}
@@ -123,7 +129,8 @@ class Hit:
 
 @dataclass
 class Profile:
-    """Assets that every advisory sees alike."""
+    """Assets that every advisory sees alike; ``forms`` are the name forms they are indexed
+    under, by key (:mod:`tocsin.watch.match.names`)."""
 
     vendor: str | None
     product: str | None
@@ -134,7 +141,7 @@ class Profile:
     cpes: CpeSet  # the own CPE, or one built from the keys (``synthetic``)
     synthetic: bool
     assets: list[Asset] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
+    forms: dict[str, NameForm] = field(default_factory=dict)
 
     @property
     def cpe_versioned(self) -> bool:
@@ -179,13 +186,51 @@ def _says_missing_patch(text: str) -> bool:
 
 
 def _range_factor(rng: VersionRange, entry: AffectedProduct) -> float:
-    """The free-text factor: "sans les derniers correctifs" lists every version as affected,
-    though a patched install is not."""
-    if rng.all_versions and (rng.text or entry.text):
-        for text in (rng.text, entry.text):
-            if text and _says_missing_patch(text):
-                return CONFIDENCE_MISSING_PATCH
+    """The free-text factor: "sans les derniers correctifs" lists versions as affected
+    ("toutes versions", or "version 8.4") though a patched install of them is not."""
+    for text in (rng.text, entry.text):
+        if text and _says_missing_patch(text):
+            return CONFIDENCE_MISSING_PATCH
     return 1.0
+
+
+_DOTTED = re.compile(r"^\d+(?:\.\d+)+$")
+_LEADING_NUMBERS = re.compile(r"\d+(?:\.\d+)*")
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    found = _LEADING_NUMBERS.match(version.strip().lstrip("vV"))
+    return tuple(int(part) for part in found.group(0).split(".")) if found else ()
+
+
+def _branch_fits(rng: VersionRange, version: str) -> bool | None:
+    """Whether the version is on the branch of the range's bound: every component but the
+    last (10.0.22631.x for "< 10.0.22631.4037", 15.2.1544.x for "< 15.02.1544.039")."""
+    bound = rng.fixed or rng.last_affected or rng.exact
+    if not bound or wildcard_prefix(bound) is not None:
+        return None
+    want, have = _numbers(bound), _numbers(version)
+    if len(want) < 3 or len(have) < len(want) - 1:
+        return None
+    return have[: len(want) - 1] == want[:-1]
+
+
+def release_fits(
+    release: str, ranges: tuple[VersionRange, ...], version: str | None
+) -> bool | None:
+    """Whether the asset's version shows it is on ``release``, named by one side only:
+    a dotted release ("4.14") confirms a version of its series (vendors also number
+    releases apart from builds: "WS_FTP Server 2022.0.2" is 8.8.2, so another version is
+    not a refusal); another ("24H2", "CU14") is shown by the branch of the stated fixes.
+    None when the version cannot tell."""
+    if version is None:
+        return None
+    if _DOTTED.match(release):  # "WS_FTP Server 2022.0.2" is build 8.8.2: not a refusal
+        return True if matches_prefix(version, release) else None
+    verdicts = [_branch_fits(rng, version) for rng in ranges]
+    if True in verdicts:
+        return True
+    return False if verdicts and all(v is False for v in verdicts) else None
 
 
 def _fixed(rng: VersionRange | None, entry: AffectedProduct, version: str | None) -> str | None:
@@ -213,12 +258,36 @@ def _ranges_outcome(
     unknown = False
     for rng in entry.ranges:
         inside = in_range(version, rng)
+        if inside is not True and rng.exact is not None and version is not None:
+            inside = _same_build(rng, version) or inside
         if inside is True:
             return True, rng, ""
         unknown = unknown or inside is None
     if not unknown:
         return False, None, ""
     return None, None, "no inventory version" if version is None else "version range unreadable"
+
+
+# "1.4.2.0-9d9eff4", "2.3.1+g1a2b3c4": a release with the commit it was built from.
+_COMMIT_SUFFIX = re.compile(
+    r"^(?P<release>.*\d)[-+](?:g)?(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}$"
+)
+
+
+@lru_cache(maxsize=1 << 12)
+def _release_of_build(exact: str) -> str | None:
+    found = _COMMIT_SUFFIX.match(exact.strip().lower())
+    return found["release"] if found else None
+
+
+def _same_build(rng: VersionRange, version: str) -> bool | None:
+    """An exact version with a commit suffix is its release: an inventory that has
+    "1.4.2.0" runs the "1.4.2.0-9d9eff4" an advisory lists (inventories drop the commit)."""
+    assert rng.exact is not None
+    release = _release_of_build(rng.exact)
+    if release is None or _release_of_build(version) is not None:
+        return None
+    return in_range(version, replace(rng, exact=release))
 
 
 def _phrase(entry: AffectedProduct, rng: VersionRange | None) -> str:
@@ -312,31 +381,58 @@ def vulnerable_products(configs: tuple[CpeConfiguration, ...]) -> set[tuple[str,
 
 
 def name_outcome(
-    entry: AffectedProduct, key: str, agreement: bool | None, profile: Profile
+    entry: AffectedProduct,
+    key: str,
+    agreement: bool | None,
+    profile: Profile,
+    release: str | None = None,
+    factor: float = 1.0,
+    needs_version: bool = False,
 ) -> Outcome:
-    """The entry's ranges against the profile's version, under the collision guards."""
+    """The entry's ranges against the profile's version, under the collision guards.
+
+    ``release`` is a release only one side names: an entry about another release says
+    nothing about the asset, and one the version cannot confirm counts less
+    (:data:`RELEASE_UNCONFIRMED`). ``factor`` is the name's own (a described product).
+    With ``needs_version`` (a family name met by one of its models) an entry whose
+    versions cannot decide says nothing: "Microsoft Windows" in KEV is not a review item
+    for every Windows release of the inventory."""
     if agreement is None and is_generic(key):
         return None
     version = profile.version
     inside, rng, why = _ranges_outcome(entry, version)
+    if release is not None:
+        fits = release_fits(release, (rng,) if rng is not None else entry.ranges, version)
+        if fits is False:
+            return None
+        if fits is None:
+            factor *= RELEASE_UNCONFIRMED
     if inside is False:
         return False
     if inside is True and rng is not None:
         confidence = CONFIDENCE["name_vendor" if agreement else "name"]
-        factor = _range_factor(rng, entry)
+        factor *= _range_factor(rng, entry)
         if factor != 1.0:
             confidence = round(confidence * factor, 3)
         return Hit(MatchKind.NAME_VERSION, confidence, "", None, entry, rng, version)
-    if agreement is None and not is_distinctive(key):
+    if needs_version or (agreement is None and not is_distinctive(key)):
         return None
     confidence = CONFIDENCE["undecided_vendor" if agreement else "undecided"]
+    if factor != 1.0:
+        confidence = round(confidence * factor, 3)
     return Hit(MatchKind.NAME_ONLY, confidence, why, None, entry, None, version)
 
 
 def entry_cpe_outcome(entry: AffectedProduct, text: str, crit: Cpe, profile: Profile) -> Outcome:
-    """One CPE of an affected entry (CVE 5, CISA ADP, CSAF) against the asset's own CPE."""
+    """One CPE of an affected entry (CVE 5, CISA ADP, CSAF) against the asset's own CPE.
+
+    When the entry also states versions, they govern and the CPE only names the product:
+    Microsoft writes the fixed build in its CPE next to "lessThan" that build, CISA's ADP
+    writes '-' next to its ranges."""
     assert profile.cpe is not None and profile.cpe_text is not None
-    value = criterion_matches(CpeMatch(text), profile.cpe, profile.version)
+    if entry.ranges and crit.version != ANY:
+        crit = crit._replace(version=ANY, update=ANY)
+    value = criterion_matches(CpeMatch(str(crit)), profile.cpe, profile.version)
     if value is False:
         return False
     level = "cpe" if profile.cpe_versioned else "cpe_inventory_version"

@@ -35,6 +35,8 @@ from tocsin.watch.match.freetext_grammar import (
     MISSING_PATCH,
     PREPOSITIONS,
     PRODUCT_STOP,
+    REFER_PARENS,
+    REFER_TAIL,
     SENTENCE_END,
     Token,
     fold,
@@ -171,7 +173,7 @@ class _Line:
             m = pattern.search(source)
             while m is not None:
                 end = len(norm) if to_end else m.end()
-                noise.append(" ".join(masked[m.start() : end].split()))
+                noise.append(" ".join(masked[m.start() : end].split()).lstrip(",;. "))
                 if pattern is MISSING_PATCH:
                     missing = noise[-1]
                 masked = masked[: m.start()] + " " * (end - m.start()) + masked[end:]
@@ -297,7 +299,14 @@ class _Line:
 
 
 _VERS_PREFIX = re.compile(r"\bvers:[A-Za-z0-9.+\-]{1,20}/")
-_NOISE = ((SENTENCE_END, True), (MISSING_PATCH, True), (CVE_TAIL, True), (ARCH_NOISE, False))
+_NOISE = (
+    (SENTENCE_END, True),
+    (REFER_PARENS, False),
+    (REFER_TAIL, True),
+    (MISSING_PATCH, True),
+    (CVE_TAIL, True),
+    (ARCH_NOISE, False),
+)
 
 
 def _trim(token: Token, keep: str) -> bool:
@@ -375,6 +384,7 @@ def _combine(atoms: list[Atom], text: str) -> tuple[list[VersionRange], Atom | N
     label: Atom | None = None
     branch: str | None = None
     low: Bound | None = None
+    loose: list[VersionRange] = []  # upper bounds written each without a lower bound
     saw_all = False
     i = 0
     while i < len(atoms):
@@ -405,12 +415,42 @@ def _combine(atoms: list[Atom], text: str) -> tuple[list[VersionRange], Atom | N
                 out.append(_make(low, upper, text))
                 low = branch = None
         elif atom.kind == "hi":
-            out.extend(_uppers(atom, low or ((branch, False) if branch else None), text))
+            start = low or ((branch, False) if branch else None)
+            found = _uppers(atom, start, text)
+            if start is None and len(atom.versions) == 1:
+                loose.extend(found)
+            out.extend(found)
             low = branch = None
         i += 1
     if saw_all and not out:
         out.append(VersionRange(all_versions=True, text=text))
+    if len(loose) > 1:
+        out = _chain(out, loose)
     return out, label
+
+
+def _chain(out: list[VersionRange], loose: list[VersionRange]) -> list[VersionRange]:
+    """Several bounds each written on its own ("7.2.0 and below, 7.0.6 and below, 6.4.9 and
+    below"): each closes its branch, as in "antérieures à 2.2.5, 3.2.2 et 4.0" — 7.0.6
+    and below holds from 6.5 on, so 7.0.12 is not in "7.2.0 and below"."""
+    keyed: list[tuple[tuple[int, ...], VersionRange]] = []
+    for rng in loose:
+        key = numeric_key(rng.fixed or rng.last_affected or "")
+        if not key:
+            return out
+        keyed.append((key, rng))
+    keyed.sort(key=lambda pair: pair[0])
+    started: dict[int, VersionRange] = {}
+    previous: str | None = None
+    for key, rng in keyed:
+        bound = rng.fixed or rng.last_affected or ""
+        if previous is not None:
+            after = next_branch(previous)
+            after_key = numeric_key(after or "")
+            if after and after_key and after_key <= key:
+                started[id(rng)] = replace(rng, introduced=after)
+        previous = bound
+    return [started.get(id(r), r) for r in out]
 
 
 def _is_branch_label(atom: Atom, nxt: Atom | None) -> bool:

@@ -249,7 +249,7 @@ class LineParser:
             return self.between(i, j)
         read = self.version_at(j, True, after_bound=True) or self.version_after_name(j)
         if read is None:
-            return None
+            return self.letter_revision(kind, i, j)
         versions, j = read
         if kind in ("ge", "gt"):
             pair = self.range_conn_version(j)  # "from 3.0 to 3.2"
@@ -265,6 +265,23 @@ class LineParser:
         inclusive, j = self.modifier(j)
         exclusive = kind == "lt" if inclusive is None else not inclusive
         return Atom("hi", versions, i, j, hi_exclusive=exclusive), j
+
+    def letter_revision(self, kind: str, i: int, j: int) -> tuple[Atom, int] | None:
+        """ "<=N" right after an operator: a software revision named by a letter (Philips
+        IntelliVue "Rev. M.04" is revision M). Revision L holds L.0 to the last L.x, so
+        "<= N" reads "before O.0" and ">= N" "from N.0"."""
+        if self.tokens[i].kind != "op" or kind not in ("lt", "le", "ge", "gt") or j >= self.n:
+            return None
+        raw = self.tokens[j].raw
+        alone = j + 1 == self.n or self.tokens[j + 1].kind != "word"
+        if not (alone and len(raw) == 1 and "A" <= raw <= "Y"):
+            return None
+        after = chr(ord(raw) + 1)
+        if kind in ("lt", "le"):
+            value = f"{raw if kind == 'lt' else after}.0"
+            return Atom("hi", [Version(value)], i, j + 1, hi_exclusive=True), j + 1
+        value = f"{raw if kind == 'ge' else after}.0"
+        return Atom("lo", [Version(value)], i, j + 1), j + 1
 
     def version_after_name(self, j: int) -> tuple[list[Version], int] | None:
         """The version in "antérieures à ClearPass 6.11.12": one or two name words first."""

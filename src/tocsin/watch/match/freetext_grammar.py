@@ -278,6 +278,17 @@ CVE_TAIL = re.compile(
     r"\b(?:pour|for|concernant|affected by|impacted by) (?:(?:la|les|the) )?"
     r"(?:vulnerabilit\w{1,4} )?cve-"
 )
+# "se référer au bulletin de l'éditeur pour la liste des versions vulnérables", "voir le
+# bulletin de l'éditeur", "see the vendor advisory": where the versions are, not which; cut to
+# the end of the line, or to the closing parenthesis when in one.
+REFER_PARENS = re.compile(
+    r"\((?:voir|see|cf\.?|se referer|se reporter|consulter|refer to)\b[^()]{0,200}\)"
+)
+REFER_TAIL = re.compile(
+    r"(?:[,;.]\s*|\s)(?:se (?:referer|reporter)|(?:merci de |veuillez )?(?:voir|consulter)"
+    r"|cf\.?|(?:please )?(?:see|refer to|consult))\s(?:[^()]{0,40}?[\s'])?"
+    r"(?:bulletins?|avis|site|advisor(?:y|ies)|notes?|documentation|page|tableau|publication)\b"
+)
 # Windows and Office architecture notes: "pour systèmes x64", "(éditions 32 bits)"
 ARCH_NOISE = re.compile(
     r"\(?\b(?:pour|for|sur|on) (?:les )?(?:systemes?|systems?|editions?) "

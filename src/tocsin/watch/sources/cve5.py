@@ -6,34 +6,41 @@ side by side with their ``provider`` ("cna", or the ADP's short name such as "CI
 CVSS metrics, CWE ids and references are merged without repeats; CISA's SSVC decision
 points and KEV mention ("other" metrics) become :class:`Exploitation` fields.
 
-Affected versions follow the CVE JSON 5 schema:
+Affected versions follow the CVE JSON 5 schema (the version rules, and the two readings that
+go beyond its loop, are in :mod:`tocsin.watch.sources.cve5_versions`):
 
 - ``version`` with ``lessThan`` (exclusive) or ``lessThanOrEqual`` (inclusive) is a range
   starting at ``version``; a start of "0", "*", "-", "n/a" or "unspecified" means from the
-  beginning. An upper bound "*" means no bound; "5.10.*" means up to the end of the 5.10
-  series, with either operator (the schema's "arbitrarily large" tail). An upper bound that
-  is not a version ("publication", "latest", a URL) leaves the range open above, its wording
-  kept in ``text``; a leading "<" or "<=" in a bound is read as that operator.
-- ``changes``: from each ``at`` to the end of the range, the new status. Read this way the
-  order of ``changes`` does not matter (the schema does not promise one) and the result is
-  exact whenever every change goes the same way, as in nearly all real records.
+  beginning. An upper bound "*" (or "latest") means no bound; "5.10.*" means up to the end
+  of the 5.10 series, with either operator (the schema's "arbitrarily large" tail). An upper
+  bound that is not a version ("publication", a URL, "upgrade to the latest version") is
+  kept as written: no installed version can be compared with it, so the range cannot decide
+  and the product is matched by name only; a leading "<" or "<=" in a bound is read as that
+  operator.
+- ``changes``: the range is cut at each ``at`` (sorted), each part with its own status.
 - ``version`` alone: "*" or "all versions" is every version; "n/a", "unspecified", "-",
-  "0", "various" say nothing about versions (the product is matched by name only); else one
-  version. A range from X to before X holds no version: the CNAs that write it (Chrome,
-  HackerOne) mean "before X", and it is read so.
+  "0", "various" say nothing about versions (the product is matched by name only); a phrase
+  ("< 8.0.0", ">= 8.0.0, < 8.3.3") is read into ranges; else one version. A range from X to
+  before X holds no version: the CNAs that write it (Chrome, HackerOne) mean "before X", and
+  it is read so.
 - ``status: unaffected`` entries go to a second :class:`AffectedProduct` with
   ``affected=False`` for the same product: a version inside one of its ranges is not
   affected, even when an affected range or ``defaultStatus: affected`` covers it (the
   Linux kernel CNA writes "affected by default, except these fixed series"). The start of
   each unaffected range and the exclusive end of each affected range are
   ``fixed_versions``; a lone unaffected version is not (vendors list unaffected branches).
-- ``defaultStatus: affected`` adds an all-versions range to the affected product; a product
-  whose entries state only unaffected (or git, or unknown) versions gets no affected entry.
+- ``defaultStatus: affected`` adds the versions below the lowest stated upper bound of the
+  product's affected ranges (its entries in the same container taken together), or every
+  version when no range has one; a product whose entries state only unaffected (or git, or
+  unknown) versions gets no affected entry.
 - ``versionType`` gives the scheme (semver, maven, pypi/python, npm, rpm, deb; otherwise
   generic, or the package collection's when absent). Git commit ranges cannot be compared
   with installed versions: each is a counted skip, as is each ``status: unknown`` entry.
 - An ``affected`` entry naming no product ("n/a", "-", empty) carries nothing to match and
   is left out (the MITRE legacy records write vendor "n/a", product "n/a", version "n/a").
+- When an entry has both ``cpes`` and ``versions``, the versions govern: Microsoft writes
+  the fixed build in its CPEs ("windows_server_2019:10.0.17763.6293") next to "lessThan
+  10.0.17763.6293" (the matcher reads the CPEs as names, see docs/matching.md).
 """
 
 from __future__ import annotations
@@ -54,6 +61,16 @@ from tocsin.model.advisory import (
     VersionScheme,
 )
 from tocsin.watch.sources.base import ParseReport, Record, register
+from tocsin.watch.sources.cve5_versions import (
+    COMMIT_RANGE,
+    UNKNOWN_STATUS,
+    Statement,
+    Status,
+    VersionEntry,
+    default_range,
+    is_version,
+    read_version,
+)
 
 # The boundary helpers that the JSON sources share live with the NVD source.
 from tocsin.watch.sources.nvd import (
@@ -70,21 +87,7 @@ from tocsin.watch.sources.nvd import (
 )
 from tocsin.watch.sources.osv import purl_for
 
-Status = Literal["affected", "unaffected", "unknown"]
-
-
-class _Change(FeedModel):
-    at: str
-    status: Status
-
-
-class _Version(FeedModel):
-    version: str
-    status: Status
-    versionType: str | None = None
-    lessThan: str | None = None
-    lessThanOrEqual: str | None = None
-    changes: tuple[_Change, ...] = ()
+_Version = VersionEntry
 
 
 class _Affected(FeedModel):
@@ -180,7 +183,6 @@ _METRIC_KINDS = (
     ("cvssV2_0", "cvss_v2"),
 )
 _V = VersionScheme
-_SCHEMES = {s.value: s for s in _V} | {"python": _V.PYPI, "debian": _V.DEB, "custom": _V.GENERIC}
 # (part of collectionURL, purl type, purl namespace, version scheme)
 _COLLECTIONS: tuple[tuple[str, str, str | None, VersionScheme], ...] = (
     ("maven.apache.org", "maven", None, _V.MAVEN),
@@ -196,20 +198,13 @@ _COLLECTIONS: tuple[tuple[str, str, str | None, VersionScheme], ...] = (
     ("packages.fedoraproject.org", "rpm", "fedora", _V.RPM),
 )
 _NO_NAME = frozenset({"", "n/a", "-", "unspecified", "unknown", "none"})
-_EVERY = frozenset({"*", "all", "all versions", "any"})
-_SILENT = frozenset({"", "n/a", "-", "0", "unspecified", "unknown", "various", "none"})
-_OPEN_START = _SILENT | _EVERY
-# A commit id: 10 to 40 hex digits with at least two letters ("1da177e4c3f4"), so that
-# firmware builds such as "b20210419" stay versions.
-_COMMIT = re.compile(r"^(?=(?:[0-9]*[a-f]){2})(?=[0-9a-f]*[0-9])[0-9a-f]{10,40}$")
 _CWE = re.compile(r"CWE-\d+")
 _SSVC_VALUES = {
     "exploitation": frozenset({"none", "poc", "active"}),
     "automatable": frozenset({"yes", "no"}),
     "technical impact": frozenset({"partial", "total"}),
 }
-COMMIT_RANGE = "git commit range skipped: commits cannot be compared with installed versions"
-UNKNOWN_STATUS = "version entry skipped: status unknown"
+__all__ = ["COMMIT_RANGE", "UNKNOWN_STATUS", "Cve5Source"]
 
 
 @register
@@ -239,8 +234,21 @@ class _Voices:
     def hear(self, container: _Container, provider: str, where: Where, rejected: bool) -> None:
         if not rejected:
             entries = where.indexed("affected", container.affected, _Affected, "affected entry")
-            for index, entry in entries:
-                self.affected.extend(_products(entry, provider, where.at(f"affected[{index}]")))
+            said = [
+                (e, _statement(e, where.at(f"affected[{i}]")))
+                for i, e in entries
+                if (e.product or "").strip().lower() not in _NO_NAME
+            ]
+            # defaultStatus stops at the fixes stated for the product in this container, in
+            # any of its entries (CISA's ADP writes one entry per branch).
+            groups: dict[tuple[str, str], list[Statement]] = {}
+            for entry, statement in said:
+                groups.setdefault(_product_key(entry), []).append(statement)
+            for entry, statement in said:
+                default = None
+                if entry.defaultStatus == "affected":
+                    default = default_range(groups[_product_key(entry)])
+                self.affected.extend(_products(entry, statement, default, provider))
         for index, metric in where.indexed("metrics", container.metrics, _Metric, "metric"):
             self.severities.extend(_severities(metric))
             if metric.other is not None:
@@ -359,43 +367,37 @@ def _cwes(container: _Container, where: Where) -> Iterator[str]:
 # --- affected products and their versions ---------------------------------------------------
 
 
-@dataclass
-class _Statement:
-    """What the version entries of one ``affected`` entry say, sorted by status."""
-
-    scheme: VersionScheme
-    said: bool  # some entry said something about versions
-    vague: bool = False  # some entry said "affected" without a usable version
-    affected: list[VersionRange] = field(default_factory=list)
-    unaffected: list[VersionRange] = field(default_factory=list)
-    fixed: list[str] = field(default_factory=list)
-
-    def add(self, status: Status, rng: VersionRange) -> None:
-        self.said = True
-        if status == "affected":
-            self.affected.append(rng)
-        elif status == "unaffected":
-            self.unaffected.append(rng)
+def _product_key(entry: _Affected) -> tuple[str, str]:
+    return ((entry.vendor or "").strip().casefold(), (entry.product or "").strip().casefold())
 
 
-def _products(entry: _Affected, provider: str, where: Where) -> list[AffectedProduct]:
+def _statement(entry: _Affected, where: Where) -> Statement:
+    """What the version entries of one ``affected`` entry say."""
+    _, scheme = _package(entry)
+    unreadable = any(not isinstance(v, _Version) for v in entry.versions)
+    said = Statement(scheme, said=unreadable)  # an unreadable entry said something
+    for index, version in where.indexed("versions", entry.versions, _Version, "version entry"):
+        at = where.at(f"versions[{index}]")
+        read_version(version, said, at.skip)
+    said.settle()
+    return said
+
+
+def _products(
+    entry: _Affected, said: Statement, default: VersionRange | None, provider: str
+) -> list[AffectedProduct]:
     product = (entry.product or "").strip()
     if product.lower() in _NO_NAME:
         return []
     vendor = (entry.vendor or "").strip()
-    purl, scheme = _package(entry)
-    unreadable = any(not isinstance(v, _Version) for v in entry.versions)
-    said = _Statement(scheme, said=unreadable)  # an unreadable entry said something
-    for index, version in where.indexed("versions", entry.versions, _Version, "version entry"):
-        _read(version, said, where.at(f"versions[{index}]"))
-    if entry.defaultStatus == "affected":
-        said.affected.append(VersionRange(all_versions=True, text="defaultStatus: affected"))
+    purl, _ = _package(entry)
+    affected = [*said.affected, default] if default is not None else said.affected
     vendor_name = None if vendor.lower() in _NO_NAME else vendor
     cpes = unique(cpe.strip() for cpe in entry.cpes if cpe.strip())
     found: list[AffectedProduct] = []
-    if said.affected or said.vague or not (said.said or entry.defaultStatus == "unaffected"):
-        fixed = unique(v for v in said.fixed if _is_version(v) and "*" not in v)
-        ranges = unique(said.affected)
+    if affected or said.vague or not (said.said or entry.defaultStatus == "unaffected"):
+        fixed = unique(v for v in said.fixed if is_version(v) and "*" not in v)
+        ranges = unique(affected)
         found.append(
             AffectedProduct(product, vendor_name, ranges, purl, cpes, fixed, True, None, provider)
         )
@@ -405,83 +407,6 @@ def _products(entry: _Affected, provider: str, where: Where) -> list[AffectedPro
             AffectedProduct(product, vendor_name, ranges, purl, cpes, (), False, None, provider)
         )
     return found
-
-
-def _read(entry: _Version, said: _Statement, where: Where) -> None:
-    """Add one version entry's ranges (see the module docstring for the rules)."""
-    version = entry.version.strip()
-    upper = entry.lessThan if entry.lessThan is not None else entry.lessThanOrEqual
-    kind = (entry.versionType or "").strip().lower()
-    if entry.status == "unknown":
-        said.said = True
-        where.skip(UNKNOWN_STATUS)
-        return
-    if kind == "git" or _COMMIT.match(version) or _COMMIT.match((upper or "").strip()):
-        said.said = True
-        where.skip(COMMIT_RANGE)
-        return
-    scheme = _SCHEMES.get(kind, _V.GENERIC) if kind else said.scheme
-    text = f"{entry.status}: version {version}"
-    if upper is None:
-        if version.lower() in _EVERY:
-            said.add(entry.status, VersionRange(all_versions=True, scheme=scheme, text=text))
-        elif version.lower() not in _SILENT:
-            said.add(entry.status, VersionRange(exact=version, scheme=scheme, text=text))
-        else:
-            said.vague = said.vague or entry.status == "affected"
-        return
-    bound = "lessThan" if entry.lessThan is not None else "lessThanOrEqual"
-    text = f"{text}, {bound} {upper.strip()}"
-    start = None if version.lower() in _OPEN_START else version
-    inclusive = bound == "lessThanOrEqual"
-    if not _segment(said, entry.status, start, upper, inclusive, (scheme, text)):
-        # "73.0.3683.75 less than 73.0.3683.75" holds no version: Chrome and HackerOne
-        # write it for "before 73.0.3683.75", as their descriptions say.
-        _segment(said, entry.status, None, upper, inclusive, (scheme, text))
-    for change in entry.changes:  # from ``at`` to the end of the range, the new status
-        if change.status != entry.status:
-            _segment(said, change.status, change.at.strip(), upper, inclusive, (scheme, text))
-
-
-def _segment(
-    said: _Statement,
-    status: Status,
-    start: str | None,
-    upper: str,
-    inclusive: bool,
-    how: tuple[VersionScheme, str],
-) -> bool:
-    """One part of a range: ``start`` (inclusive, None from the beginning) to ``upper``.
-
-    False when the part holds no version (``start`` is its exclusive end).
-    """
-    end = upper.strip()
-    if end.startswith("<="):
-        inclusive, end = True, end[2:].strip()
-    elif end.startswith("<"):
-        inclusive, end = False, end[1:].strip()
-    every = end == "*" and start is None
-    end = end if end != "*" and _is_version(end) else ""
-    inclusive = inclusive or end.endswith("*")  # "< 1.*" is the whole 1.x series
-    if end and end == start and not inclusive:
-        return False
-    fixed, last = (None, end or None) if inclusive else (end or None, None)
-    said.add(status, VersionRange(start, False, fixed, last, None, every, *how))
-    if status == "unaffected" and start is not None:
-        said.fixed.append(start)
-    elif status == "affected" and end and not inclusive:
-        said.fixed.append(end)
-    return True
-
-
-def _is_version(text: str) -> bool:
-    """A bound that can be compared: has a digit, is not a URL or a placeholder."""
-    return (
-        any(c.isdigit() for c in text)
-        and "://" not in text
-        and len(text) <= 128
-        and text.lower() not in _SILENT
-    )
 
 
 def _package(entry: _Affected) -> tuple[str | None, VersionScheme]:
