@@ -68,6 +68,8 @@ _NUMBER_WORD = re.compile(r"v?\d[\d.]*[a-z]{0,2}\d*")
 
 def repair_text(text: str) -> str:
     """Text decoded with the wrong code page repaired, trade marks (™, ®, ©) dropped."""
+    if text.isascii():
+        return text
     if _MOJIBAKE.search(text):
         try:
             text = text.encode("cp1252").decode("utf-8")
@@ -95,6 +97,7 @@ def generic_word(word: str) -> bool:
     return word in GENERIC_WORDS or len(word) <= 2 or _NUMBER_WORD.fullmatch(word) is not None
 
 
+@lru_cache(maxsize=1 << 16)
 def only_generic(key: str) -> bool:
     """Whether a key is made only of generic words and numbers ("server", "client_2019")."""
     return all(generic_word(word) for word in _WORD_SPLIT.split(key) if word)

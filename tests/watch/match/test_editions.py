@@ -58,6 +58,7 @@ def test_base_and_release(name: str, base: str, release: str | None) -> None:
         "Windows Server 2012 R2",  # R2 is a product, not a release
         "Windows Server 2019",  # a year is part of the name
         "Skype for Business",
+        "SharePoint Server Subscription Edition",
         "Pro",  # a name made only of a qualifier is its own base
     ],
 )

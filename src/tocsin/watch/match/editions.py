@@ -18,10 +18,11 @@ its **editions** (licensing tiers, which they do not):
 - trailing **editions**: Standard, Datacenter, Essentials, Enterprise/Entreprise,
   Professional/Professionnel/Pro, Education/Éducation, Home/Famille, Ultimate/Intégrale,
   Starter, Evaluation, IoT Enterprise, Pro for Workstations, Professional Plus, Home and
-  Business, LTSC/LTSB (without a year), "<word> Edition" ("Community Edition"), N and KN
+  Business, LTSC/LTSB (without a year), "Community/Developer/Express Edition", N and KN
   after another edition.
 
-What is *not* an edition on purpose: "ESR" (Firefox ESR has its own fixes), "EMS", "Web"
+What is *not* an edition on purpose: "ESR" (Firefox ESR has its own fixes), "EMS",
+"Subscription Edition" (SharePoint Server Subscription Edition is its own release), "Web"
 ("M-Files Web" is another product than M-Files), "Core" (".NET Core"), "Foundation"
 ("VMware Cloud Foundation"), "Server", "Cloud", "Online" (products of their own). Matching
 (docs/matching.md) compares bases, then releases: the same release, or a release stated on
@@ -92,6 +93,8 @@ _EDITION_PHRASES: tuple[tuple[str, ...], ...] = (
     ("datacenter:", "azure", "edition"),
     ("azure", "edition"),
 )
+# Words that name an edition only before "Edition" ("Community Edition").
+_EDITION_NAMES = frozenset({"community", "developer", "express", "free", "team", "premium"})
 _REGIONAL = frozenset({"n", "kn"})  # "Windows 10 Pro N": only after another edition
 _CONNECTORS = frozenset({",", "-", "for", "pour", "and", "et", "&"})
 _ACCENTS = str.maketrans("éèêÉÈÊ", "eeeeee")
@@ -134,8 +137,9 @@ def _strip_editions(words: list[str]) -> tuple[list[str], list[str]]:
             continue
         last = folded[-1]
         before = folded[-2] if len(folded) > 2 else ""
-        if last == "edition" and before and not any(c.isdigit() for c in before):
-            # "Enterprise Edition", "Community Edition" ("23H2 Edition" is a release)
+        if last == "edition" and (before in _EDITION_WORDS or before in _EDITION_NAMES):
+            # "Enterprise Edition", "Community Edition"; not "Subscription Edition" (a
+            # product of its own) nor "23H2 Edition" (a release)
             editions.insert(0, " ".join(folded[-2:]))
             del folded[-2:], words[-2:]
             changed = True

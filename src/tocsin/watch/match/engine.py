@@ -15,9 +15,10 @@ Evidence, strongest first (docs/matching.md has examples):
    CPE of the establishment) or the CPEs of its affected products (CVE 5 / CISA ADP, with
    their version ranges), against the asset's own CPE;
 2. ``purl``: the asset's package URL is the advisory's package at an affected version;
-3. ``name+version``: vendor and product keys agree (alias table, product families) and the
-   asset's version is in a stated range — NVD configurations count here for assets without
-   a CPE, through a CPE built from their keys;
+3. ``name+version``: vendor and product names meet (alias table, then the name forms of
+   :mod:`tocsin.watch.match.names`: the whole name, its base without editions and release,
+   its family and model) and the asset's version is in a stated range — NVD configurations
+   count here for assets without a CPE, through a CPE built from their keys;
 4. ``name-only``: names agree but the version cannot be decided (no range, unreadable
    range, no inventory version): lower confidence, never dropped.
 
@@ -62,9 +63,11 @@ from tocsin.watch.match.evidence import (
 from tocsin.watch.match.merge import merge_advisories, signals_for
 from tocsin.watch.match.names import (
     Kind,
+    Meeting,
     NameForm,
     NameResolver,
     ProductName,
+    exact_meeting,
     is_distinctive,
     meet,
     vendor_agreement,
@@ -271,12 +274,18 @@ class Matcher:
         out: list[tuple[int, Outcome]] = []
         done: set[int] = set()
         for name in names:
+            tried: set[int] = set()  # a profile is read once per name, by its strongest form
             for form in name.forms:
                 for pid in self.index.by_product.get(form.key, ()):
-                    if pid in done:
+                    if pid in done or pid in tried:
                         continue
+                    tried.add(pid)
                     profile = self.index.profiles[pid]
-                    meeting = meet(form, profile.forms[form.key])
+                    have = profile.forms[form.key]
+                    if form.kind is Kind.EXACT and have.kind is Kind.EXACT:
+                        meeting: Meeting | None = exact_meeting(form.label)
+                    else:
+                        meeting = meet(form, have)
                     if meeting is None:
                         continue
                     agreement = vendor_agreement(name.vendor, profile.vendor)
@@ -301,13 +310,13 @@ class Matcher:
         return out
 
 
-def _close_enough(name: ProductName, vendor: str | None, form: NameForm, meeting: object) -> bool:
+def _close_enough(name: ProductName, vendor: str | None, form: NameForm, meeting: Meeting) -> bool:
     """A vendor one letter away agrees only for a distinctive name met whole."""
     return (
         name.vendor is not None
         and vendor is not None
         and form.kind >= Kind.BASE
-        and not getattr(meeting, "family", True)
+        and not meeting.family
         and vendors_close(name.vendor, vendor)
         and is_distinctive(form.label)
     )

@@ -188,7 +188,12 @@ def _says_missing_patch(text: str) -> bool:
 def _range_factor(rng: VersionRange, entry: AffectedProduct) -> float:
     """The free-text factor: "sans les derniers correctifs" lists versions as affected
     ("toutes versions", or "version 8.4") though a patched install of them is not."""
-    for text in (rng.text, entry.text):
+    return _texts_factor(rng.text, entry.text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _texts_factor(*texts: str | None) -> float:
+    for text in texts:
         if text and _says_missing_patch(text):
             return CONFIDENCE_MISSING_PATCH
     return 1.0

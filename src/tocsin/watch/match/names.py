@@ -70,6 +70,7 @@ __all__ = [
     "NameResolver",
     "ProductName",
     "compact",
+    "exact_meeting",
     "is_distinctive",
     "is_generic",
     "meet",
@@ -200,7 +201,8 @@ def product_variants(product: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1 << 14)
-def _exact(label: str) -> Meeting:
+def exact_meeting(label: str) -> Meeting:
+    """The meeting of two whole names (the same for every pair: shared)."""
     return Meeting(label, None, 1.0, False)
 
 
@@ -214,7 +216,7 @@ def _related(query: tuple[str, ...], asset: tuple[str, ...]) -> bool:
 def meet(query: NameForm, asset: NameForm) -> Meeting | None:
     """Whether an advisory's form meets an asset's form indexed under the same key."""
     if query.kind is Kind.EXACT and asset.kind is Kind.EXACT:
-        return _exact(query.label)
+        return exact_meeting(query.label)
     if query.release and asset.release and query.release != asset.release:
         return None  # "Windows 10 Version 1809" and "… 22H2": other releases
     one_sided = query.release or asset.release
@@ -250,6 +252,7 @@ class NameResolver:
         self._owners = owners
         self._memo: dict[tuple[str | None, str], ProductName | None] = {}
         self._assets: dict[tuple[str | None, str | None, str | None], tuple[NameForm, ...]] = {}
+        self._texts: dict[tuple[str | None, str, bool], list[NameForm]] = {}
 
     def vendor_key(self, vendor: str | None) -> str | None:
         """The key of a vendor name; remarks in parentheses are dropped ("… (BD)")."""
@@ -319,6 +322,12 @@ class NameResolver:
         return self.aliases.product_key(vendor_key, text)
 
     def _forms(self, vendor_key: str | None, text: str, *, query: bool) -> list[NameForm]:
+        memo = (vendor_key, text, query)
+        if memo not in self._texts:
+            self._texts[memo] = self._text_forms(vendor_key, text, query=query)
+        return self._texts[memo]
+
+    def _text_forms(self, vendor_key: str | None, text: str, *, query: bool) -> list[NameForm]:
         out: list[NameForm] = []
         key = self._key(vendor_key, text)
         if vendor_key is None and query:
