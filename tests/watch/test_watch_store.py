@@ -250,6 +250,24 @@ def test_newest_modified_wins(database: Database) -> None:
         assert [a.title for a in advisory_records(s, "CVE-2024-21762")] == ["newest"]
 
 
+def test_a_reload_of_the_same_record_writes_nothing(database: Database) -> None:
+    t0 = datetime(2024, 2, 9, tzinfo=UTC)
+    with database.session() as s:
+        upsert_advisories(s, [_advisory("nvd", t0, "first")], NOW)
+    with database.session() as s:
+        counts = upsert_advisories(s, [_advisory("nvd", t0, "first")], NOW + timedelta(days=1))
+        assert (counts.inserted, counts.updated, counts.older, counts.unchanged) == (0, 0, 0, 1)
+        # The same date with other data (a parser that reads more of the record) rewrites.
+        counts = upsert_advisories(s, [_advisory("nvd", t0, "read better")], NOW)
+        assert (counts.updated, counts.unchanged) == (1, 0)
+    with database.session() as s:
+        assert [a.title for a in advisory_records(s, "CVE-2024-21762")] == ["read better"]
+        # Undated records cannot be compared by date: they are rewritten.
+        upsert_advisories(s, [_advisory("kev", None, "kev")], NOW)
+        counts = upsert_advisories(s, [_advisory("kev", None, "kev")], NOW)
+        assert (counts.updated, counts.unchanged) == (1, 0)
+
+
 def test_one_row_per_feed_and_undated_records_replace(database: Database) -> None:
     with database.session() as s:
         upsert_advisories(s, [_advisory("cve5", None, "cna"), _advisory("kev", None, "kev")], NOW)

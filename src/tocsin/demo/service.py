@@ -144,7 +144,7 @@ def _watch(database: Database, slug: str, aliases: AliasTable) -> tuple[int, int
     match_establishment(database, slug, aliases)
     with database.session() as session:
         exposures = count_exposures(session, ExposureFilter(establishments=(slug,)))
-    return sum(f.inserted + f.updated + f.older for f in report.feeds), exposures
+    return sum(f.inserted + f.updated + f.older + f.unchanged for f in report.feeds), exposures
 
 
 def run_demo(database: Database, aliases: AliasTable, *, reset: bool = False) -> DemoResult:

@@ -65,6 +65,7 @@ class AdvisoryCounts:
     inserted: int = 0
     updated: int = 0
     older: int = 0  # not written: a newer record of the same feed is stored or came along
+    unchanged: int = 0  # not written: the stored record is the same (a reload of one file)
 
 
 def _older(candidate: datetime | None, stored: datetime | None) -> bool:
@@ -73,6 +74,11 @@ def _older(candidate: datetime | None, stored: datetime | None) -> bool:
     Undated records cannot prove they are older: they replace (the latest load wins).
     """
     return candidate is not None and stored is not None and aware(candidate) < aware(stored)
+
+
+def _same_moment(candidate: datetime | None, stored: datetime | None) -> bool:
+    """Whether two records carry the same modification date (both dated)."""
+    return candidate is not None and stored is not None and aware(candidate) == aware(stored)
 
 
 def text_column(value: str) -> str:
@@ -125,6 +131,7 @@ def upsert_advisories(
                 )
             )
             rows = {advisory_id: (row_id, modified) for row_id, advisory_id, modified in stored}
+            same_date: dict[int, dict[str, Any]] = {}
             for advisory_id in chunk:
                 advisory = newest[(source, advisory_id)]
                 if advisory_id not in rows:
@@ -132,7 +139,25 @@ def upsert_advisories(
                 elif _older(advisory.modified, rows[advisory_id][1]):
                     counts.older += 1
                 else:
-                    updates.append({"id": rows[advisory_id][0], **_advisory_values(advisory, now)})
+                    values = {"id": rows[advisory_id][0], **_advisory_values(advisory, now)}
+                    if _same_moment(advisory.modified, rows[advisory_id][1]):
+                        same_date[values["id"]] = values
+                    else:
+                        updates.append(values)
+            if same_date:
+                # The same date may still carry other data (a parser that reads more of the
+                # record): rewrite only what differs, so that a reload of a file is a read.
+                stored_data = session.execute(
+                    select(AdvisoryRow.id, AdvisoryRow.data).where(
+                        AdvisoryRow.id.in_(list(same_date))
+                    )
+                )
+                for row_id, data in stored_data:
+                    values = same_date[row_id]
+                    if data == values["data"]:
+                        counts.unchanged += 1
+                    else:
+                        updates.append(values)
     if inserts:
         session.execute(insert(AdvisoryRow), inserts)
     if updates:

@@ -92,6 +92,7 @@ class SourceLoad:
     enrichments: int = 0
     skipped: tuple[Skip, ...] = ()
     error: str | None = None
+    unchanged: int = 0  # records not written: the store holds the same one
 
     @property
     def ok(self) -> bool:
@@ -103,6 +104,7 @@ class SourceLoad:
             "inserted": self.inserted,
             "updated": self.updated,
             "older": self.older,
+            "unchanged": self.unchanged,
             "enrichments": self.enrichments,
             "skipped": len(self.skipped),
         }
@@ -185,6 +187,7 @@ class _Batch:
             self.counts.inserted += written.inserted
             self.counts.updated += written.updated
             self.counts.older += written.older
+            self.counts.unchanged += written.unchanged
         if self.enrichments:
             self.enriched += upsert_enrichments(session, self.enrichments, now)
         self.advisories, self.enrichments = [], []
@@ -224,6 +227,7 @@ def _load_feed(session: Session, feed: FeedDocuments, source: Source, now: datet
         c.older,
         batch.enriched,
         skipped,
+        unchanged=c.unchanged,
     )
     state = feed.fetch.state.to_json() if feed.fetch is not None else None
     record_feed_success(session, feed.name, feed.kind, loaded.counts(), now, state)
