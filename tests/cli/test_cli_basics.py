@@ -10,6 +10,7 @@ import pytest
 from cli_helpers import Run, runner
 
 from tocsin import __version__, accounts
+from tocsin.store import audit
 from tocsin.store.db import open_database
 
 PASSWORD = re.compile(r"password \(shown once\): (\S+)")
@@ -198,3 +199,30 @@ def test_db_current_downgrade_upgrade(run: Run) -> None:
     assert run("db", "downgrade", "base").code == 0
     assert run("establishment", "list", "-f", "json").code == 0
     assert run("db", "current").out.strip() == f"current: {head}; head: {head}"
+
+
+def test_establishment_policy_shows_and_sets_the_due_delays(run: Run, database_url: str) -> None:
+    assert run("establishment", "add", "ch-a", "--name", "CH A").code == 0
+    shown = json.loads(run("establishment", "policy", "ch-a", "-f", "json").out)["policies"][0]
+    assert (shown["act_now_days"], shown["track_days"]) == (2, None)  # the defaults
+    result = run(
+        "establishment", "policy", "ch-a", "--act-now-days", "1", "--track-days", "90",
+        "--scheduled-days", "none", "--epss-poc", "0.2", "-f", "jsonl",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    (row,) = result.jsonl()
+    assert (row["act_now_days"], row["scheduled_days"], row["track_days"]) == (1, None, 90)
+    assert row["epss_poc"] == 0.2 and row["out_of_cycle_days"] == 7  # untouched
+    again = run("establishment", "policy", "ch-a", "-f", "jsonl").jsonl()[0]
+    assert again == row  # stored
+    database = open_database(database_url)
+    try:
+        with database.session() as session:
+            changes = [e for e in audit.recent(session) if e.action == "watch.policy"]
+    finally:
+        database.dispose()
+    assert len(changes) == 1 and changes[0].details["act_now_days"] == 1
+    bad = run("establishment", "policy", "ch-a", "--act-now-days", "soon")
+    assert bad.code == 2 and "--act-now-days" in bad.err_text
+    assert run("establishment", "policy", "ch-a", "--act-now-days", "5000").code == 2
+    assert run("establishment", "policy", "nowhere").code == 2
