@@ -2,20 +2,31 @@
 
 Precedence, highest first: environment variables, the TOML file named by
 ``TOCSIN_CONFIG`` (or ``$TOCSIN_HOME/tocsin.toml`` when it exists), then defaults.
-Secrets (SMTP password, web secret key) may also be read from a file named by
+Secrets (SMTP password, web secret key, webhook URLs) may also be read from a file named by
 ``TOCSIN_<NAME>_FILE``, so that they never appear in a process listing.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -52,6 +63,177 @@ class WebSettings(BaseModel):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     base_url: str | None = None
+
+
+WebhookModeName = Literal["json", "text", "teams", "mattermost"]
+PeriodName = Literal["daily", "weekly"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = (
+    *("monday", "tuesday", "wednesday", "thursday"),
+    *("friday", "saturday", "sunday"),
+)
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+MAX_WEBHOOKS = 20
+
+
+def read_webhook_file(path: Path) -> list[SecretStr]:
+    """Webhook URLs from a file: one a line; blank lines and ``#`` comments are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read webhook file {path}: {exc.strerror}") from exc
+    urls = [line.strip() for line in text.splitlines()]
+    return [SecretStr(url) for url in urls if url and not url.startswith("#")]
+
+
+def _check_webhook(url: SecretStr) -> SecretStr:
+    # The message never repeats the URL: it may carry a token.
+    value = url.get_secret_value()
+    if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+        raise ValueError("a webhook URL must start with https:// (or http://) and have no spaces")
+    return url
+
+
+class NotifyTarget(BaseModel):
+    """Who receives one establishment's bulletins, and how (global settings + overrides)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recipients: tuple[str, ...] = ()
+    webhooks: tuple[SecretStr, ...] = ()
+    webhook_mode: WebhookModeName = "json"
+    lang: Language | None = None
+    period: PeriodName = "daily"
+
+
+class EstablishmentNotifySettings(BaseModel):
+    """``[notify.establishments.<slug>]``: what differs for one establishment.
+
+    A key left out keeps the global value; ``to = []`` or ``webhooks = []`` sends nothing
+    through that channel for this establishment.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[str] | None = None
+    webhooks: list[SecretStr] | None = None
+    webhooks_file: Path | None = None
+    webhook_mode: WebhookModeName | None = None
+    lang: Language | None = None
+    period: PeriodName | None = None
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhooks(cls, value: list[SecretStr] | None) -> list[SecretStr] | None:
+        return None if value is None else [_check_webhook(url) for url in value]
+
+    @model_validator(mode="after")
+    def _read_file(self) -> EstablishmentNotifySettings:
+        if self.webhooks_file is not None:
+            extra = [_check_webhook(url) for url in read_webhook_file(self.webhooks_file)]
+            self.webhooks = [*(self.webhooks or []), *extra]
+        return self
+
+
+class NotifySettings(BaseModel):
+    """``[notify]``: where bulletins go (``tocsin watch run --notify`` and the scheduler)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[str] = Field(default_factory=list)
+    webhooks: list[SecretStr] = Field(default_factory=list)
+    webhooks_file: Path | None = None
+    webhook_mode: WebhookModeName = "json"
+    lang: Language | None = None  # None: the ``language`` setting
+    period: PeriodName = "daily"
+    establishments: dict[str, EstablishmentNotifySettings] = Field(default_factory=dict)
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhooks(cls, value: list[SecretStr]) -> list[SecretStr]:
+        return [_check_webhook(url) for url in value]
+
+    @field_validator("establishments")
+    @classmethod
+    def _slugs(
+        cls, value: dict[str, EstablishmentNotifySettings]
+    ) -> dict[str, EstablishmentNotifySettings]:
+        for slug in value:
+            if not _SLUG.fullmatch(slug):
+                raise ValueError(f"{slug!r} is not an establishment slug")
+        return value
+
+    @model_validator(mode="after")
+    def _read_file(self) -> NotifySettings:
+        if self.webhooks_file is not None:
+            self.webhooks.extend(_check_webhook(u) for u in read_webhook_file(self.webhooks_file))
+        if len(self.webhooks) > MAX_WEBHOOKS:
+            raise ValueError(f"at most {MAX_WEBHOOKS} webhooks")
+        return self
+
+    def target(self, establishment: str) -> NotifyTarget:
+        """The recipients, webhooks, mode, language and period of ``establishment``."""
+        own = self.establishments.get(establishment) or EstablishmentNotifySettings()
+        return NotifyTarget(
+            recipients=tuple(self.to if own.to is None else own.to),
+            webhooks=tuple(self.webhooks if own.webhooks is None else own.webhooks),
+            webhook_mode=own.webhook_mode or self.webhook_mode,
+            lang=own.lang or self.lang,
+            period=own.period or self.period,
+        )
+
+
+class ScheduleSettings(BaseModel):
+    """``[schedule]``: the watch cycle run by ``tocsin serve`` itself (off unless enabled)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    daily_at: time = time(6, 30)  # local time of the run, "HH:MM"
+    timezone: str | None = None  # IANA name, e.g. "Europe/Paris"; None: the server's
+    weekly_on: Weekday | None = "monday"  # also the weekly bulletin that day; None: never
+    daily_bulletin: bool = True
+    source: Literal["feeds", "mirror", "none"] = "feeds"
+    mirror: Path | None = None  # the folder ``source = "mirror"`` reads
+    notify: bool = True
+    bulletins: Path | None = None  # default: $TOCSIN_HOME/bulletins
+    catch_up_hours: float = Field(default=6.0, ge=0, le=24)
+    lease_seconds: int = Field(default=600, ge=30, le=86400)
+
+    @field_validator("daily_at", mode="before")
+    @classmethod
+    def _hhmm(cls, value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value.strip()):
+            raise ValueError("daily_at must be a time of day such as 06:30")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("weekly_on", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return None if value in ("", "none", "never") else value
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _mirror_named(self) -> ScheduleSettings:
+        if self.source == "mirror" and self.mirror is None:
+            raise ValueError('source = "mirror" needs mirror = "<folder>"')
+        return self
+
+    def zone(self) -> ZoneInfo | None:
+        return None if self.timezone is None else ZoneInfo(self.timezone)
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -105,6 +287,8 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(default=DEFAULT_IMPORT_MAX_BYTES, ge=1024)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("language", mode="before")
     @classmethod
@@ -172,6 +356,16 @@ def load_settings(**overrides: Any) -> Settings:
     if smtp_password is not None:
         settings.smtp.password = SecretStr(smtp_password)
     return settings
+
+
+def redact_url(url: str | SecretStr) -> str:
+    """A webhook URL as it may be shown or logged: scheme and host only (``https://host/…``)."""
+    value = url.get_secret_value() if isinstance(url, SecretStr) else url
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return "…"
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    return f"{scheme}://{host}/…"
 
 
 @lru_cache(maxsize=1)

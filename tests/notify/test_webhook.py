@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tocsin.config import redact_url
 from tocsin.model.finding import Decision
 from tocsin.notify import NotifyError
 from tocsin.notify.webhook import WebhookMode, post_bulletin, webhook_payload
@@ -98,6 +99,46 @@ def test_refusals_are_notify_errors(
     handler.status = 500
     with pytest.raises(NotifyError, match="HTTP 500") as caught:
         post_bulletin(url, BULLETIN)
-    assert caught.value.exit_code == 4 and caught.value.target == url
+    assert caught.value.exit_code == 4 and caught.value.target == redact_url(url)
+    assert "hooks/tocsin" not in str(caught.value)
     with pytest.raises(NotifyError, match="webhook failed"):
         post_bulletin("http://127.0.0.1:9/nothing", BULLETIN, timeout=2)
+
+
+def test_teams_gets_an_adaptive_card_and_mattermost_a_named_message() -> None:
+    teams = webhook_payload(BULLETIN, WebhookMode.TEAMS)
+    assert teams["type"] == "message"
+    [attachment] = teams["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
+    assert card["body"][0]["text"] == BULLETIN.title
+    assert "| Planifié | 3 |" in card["body"][1]["text"]
+    mattermost = webhook_payload(BULLETIN, "mattermost")
+    assert mattermost["username"] == "Tocsin"
+    assert mattermost["text"] == webhook_payload(BULLETIN, "text")["text"]
+
+
+def test_long_messages_are_cut_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tocsin.notify import webhook
+
+    monkeypatch.setattr(webhook, "MATTERMOST_MAX_CHARS", 200)
+    text = webhook_payload(BULLETIN, "mattermost")["text"]
+    assert len(text) <= 200 and text.endswith("la suite dans le tableau de bord)")
+
+
+def test_deliveries_never_show_the_webhook_path(
+    receiver: tuple[str, list[dict[str, Any]], type[_Receiver]],
+) -> None:
+    from pydantic import SecretStr
+
+    from tocsin.config import SmtpSettings
+    from tocsin.notify import deliver_bulletin
+
+    url, received, handler = receiver
+    done = deliver_bulletin(BULLETIN, SmtpSettings(), webhooks=[SecretStr(url), url])
+    assert [d.target for d in done] == [redact_url(url)] * 2 and len(received) == 2
+    handler.status = 403
+    [failed] = deliver_bulletin(BULLETIN, SmtpSettings(), webhooks=[url + "?token=s3cr3t"])
+    assert failed.error is not None and "s3cr3t" not in failed.error + failed.target
+    assert "hooks/tocsin" not in failed.error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,7 +13,7 @@ from defusedxml import ElementTree as ET
 from tocsin.errors import UsageError
 from tocsin.model.finding import Decision, MatchKind
 from tocsin.model.inventory import Criticality, Exposure
-from tocsin.report.charts import open_exposures_chart
+from tocsin.report.charts import chart_description, open_exposures_chart
 from tocsin.report.render import BulletinFormat, render_bulletin, render_html, render_markdown
 from tocsin.store.exposure_queries import ExposureView
 from tocsin.watch.atom import ATOM_NS, atom_feed
@@ -223,16 +224,7 @@ def test_markdown_in_both_languages() -> None:
 
 
 def test_pdf_needs_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_weasyprint(name: str, *args: object, **kw: object) -> object:
-        if name == "weasyprint":
-            raise ImportError(name)
-        return real_import(name, *args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import then raises ImportError
     with pytest.raises(UsageError, match=r"tocsin\[pdf\]"):
         render_bulletin(_bulletin(), "pdf")
 
@@ -277,3 +269,70 @@ def test_labels_and_links() -> None:
     )
     assert advisory_link("OSV-2024-1") is None
     assert replace(_bulletin(), lang="en").title == "Daily watch bulletin — CH Arles"
+
+
+MODEL_REASONS = (
+    "listed in CISA KEV since 2024-02-09",
+    "EPSS 0.94 (top 1%)",
+    "CVSS 9.8",
+    "vital for patient safety (urgences)",
+    "internet-exposed",
+    "exploited (KEV)",  # a phrase of an older Tocsin: shown as it is
+)
+
+
+def _reasoned(lang: str) -> Bulletin:
+    views = [_view(1, "fw-dmz", reasons=MODEL_REASONS)]
+    return build_bulletin("ch-a", "CH Arles", views, lang=lang, now=NOW, history=HISTORY)  # type: ignore[arg-type]
+
+
+def test_reasons_are_in_the_bulletin_language_in_every_format() -> None:
+    french = _reasoned("fr")
+    expected = (
+        "inscrite au catalogue KEV de la CISA depuis le 09/02/2024 ; "
+        "EPSS 0,94 (1 % les plus probables) ; CVSS 9,8 ; "
+        "vitale pour la sécurité des patients (urgences) ; exposé à Internet ; exploited (KEV)"
+    )
+    assert " ; ".join(french.reason_texts(french.new[0])) == expected
+    assert expected.replace("'", "&#39;") in render_html(french)
+    assert expected in render_markdown(french)
+    summary = ET.fromstring(atom_feed(french, "https://t.example")).findtext(
+        f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}summary"
+    )
+    assert summary is not None and f"Raisons : {expected}" in summary
+    english = _reasoned("en")
+    assert "listed in CISA KEV since 2024-02-09 ; EPSS 0.94 (top 1%)" in render_html(english)
+
+
+def test_json_keeps_english_reasons_and_adds_codes_in_the_bulletin_language() -> None:
+    group = bulletin_document(_reasoned("fr"))["new"][0]
+    assert group["reasons"] == list(MODEL_REASONS)  # stable, as in version 1
+    codes = group["reason_codes"]
+    assert [c["code"] for c in codes] == ["kev", "epss", "cvss", "criticality", "exposure", None]
+    assert codes[0] == {
+        "code": "kev",
+        "params": {"since": "2024-02-09"},
+        "text": "inscrite au catalogue KEV de la CISA depuis le 09/02/2024",
+    }
+    assert codes[3]["params"] == {"level": "vital", "function": "urgences"}
+    assert codes[5] == {"code": None, "params": {}, "text": "exploited (KEV)"}
+    assert bulletin_document(_bulletin())["version"] == 1
+
+
+def test_pdf_is_rendered_when_weasyprint_is_installed() -> None:
+    pytest.importorskip("weasyprint")
+    assert render_bulletin(_reasoned("fr"), "pdf").startswith(b"%PDF")
+
+
+def test_chart_has_a_description_in_words() -> None:
+    assert chart_description(HISTORY, "fr") == (
+        "Le 12/03/2025, 5 exposition(s) ouverte(s) (2 agir immédiatement, 1 planifié, "
+        "2 surveiller) ; 1 le 11/02/2025 ; au plus haut, 5 le 12/03/2025."
+    )
+    assert chart_description(HISTORY, "en").startswith("On 2025-03-12, 5 open exposure(s)")
+    assert chart_description((), "en") == "No history yet."
+    svg = open_exposures_chart(HISTORY, "en", described_by="chart-summary")
+    assert ET.fromstring(svg).get("aria-describedby") == "chart-summary"
+    html = render_html(_bulletin())
+    assert 'aria-describedby="chart-summary"' in html and 'id="chart-summary"' in html
+    assert "au plus haut" in render_markdown(_bulletin())

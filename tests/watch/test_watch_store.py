@@ -80,7 +80,7 @@ def test_migration_0002_up_and_down(database_url: str) -> None:
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT slug FROM establishments")).scalar_one() == "ch-a"
     db.upgrade()
-    assert db.current_revision() == db.head_revision() == "0002"
+    assert db.current_revision() == db.head_revision()
     db.dispose()
 
 

@@ -269,3 +269,36 @@ def test_the_bulletin_is_a_french_page_linking_each_exposure(
     assert set(_ids(page.text)) == {v.id for v in _views(demo)}
     weekly = rssi.get(f"/watch/bulletin?establishment={DEMO}&period=weekly&lang=en")
     assert "Weekly watch bulletin" in weekly.text
+
+
+def test_reasons_are_shown_in_the_page_language(rssi: TestClient, demo: Database) -> None:
+    exposure = next(v for v in _views(demo) if any(r.startswith("CVSS ") for r in v.reasons))
+    cvss = next(r for r in exposure.reasons if r.startswith("CVSS "))
+    english = rssi.get(f"/watch/exposures/{exposure.id}?lang=en").text
+    french = rssi.get(f"/watch/exposures/{exposure.id}?lang=fr").text
+    assert f"<li>{cvss}</li>" in english
+    assert f"<li>{cvss.replace('.', ',')}</li>" in french
+    assert any(p in french for p in ("<li>réseau interne</li>", "<li>exposé à Internet</li>"))
+
+
+def test_the_advisory_page_says_why_it_is_urgent(rssi: TestClient, demo: Database) -> None:
+    kev = next((v for v in _views(demo) if v.kev), None)
+    if kev is None:
+        pytest.skip("the demo has no KEV exposure")
+    page = rssi.get(f"/watch/advisories/{kev.advisory}?lang=fr").text
+    assert 'id="advisory-reasons"' in page
+    assert "inscrite au catalogue KEV de la CISA" in page
+    assert "exposé à Internet" not in page.split('id="advisory-reasons"')[1].split("</ul>")[0]
+
+
+def test_the_bulletin_page_has_the_chart_with_a_text_alternative(
+    rssi: TestClient, demo: Database
+) -> None:
+    page = rssi.get(f"/watch/bulletin?establishment={DEMO}&lang=fr").text
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in page and "<script" not in page
+    assert 'aria-describedby="bulletin-chart-summary"' in page
+    assert 'id="bulletin-chart-summary">Le ' in page
+    assert "Données du graphique" in page and 'id="bulletin-chart-data"' in page
+    assert page.count('<tr><th scope="row">') == 30
+    english = rssi.get(f"/watch/bulletin?establishment={DEMO}&lang=en").text
+    assert "Open exposures by decision (30 days)" in english and "Chart data" in english

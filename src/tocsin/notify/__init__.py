@@ -3,6 +3,9 @@
 Each channel is one module with one function taking a rendered bulletin; failures are
 :class:`NotifyError` (a :class:`~tocsin.errors.SourceUnavailableError`, exit code 4) naming
 the server, so that ``tocsin watch run --notify`` can report one channel and go on.
+Webhook URLs are secrets (they carry tokens): a :class:`Delivery` names a webhook by its
+scheme and host only. Who receives what comes from :class:`tocsin.config.NotifySettings`
+(``NotifySettings.target(slug)``), which :func:`deliver_to` takes as is.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tocsin.config import SmtpSettings
+from pydantic import SecretStr
+
+from tocsin.config import NotifyTarget, SmtpSettings, redact_url
 from tocsin.errors import Location, SourceUnavailableError, TocsinError
 from tocsin.watch.bulletin import Bulletin
 
-__all__ = ["Delivery", "NotifyError", "deliver_bulletin"]
+__all__ = ["Delivery", "NotifyError", "deliver_bulletin", "deliver_to"]
 
 
 class NotifyError(SourceUnavailableError):
@@ -31,7 +36,7 @@ class Delivery:
     """How sending one bulletin through one channel went (``error`` None: delivered)."""
 
     channel: str  # "email" or "webhook"
-    target: str
+    target: str  # the recipients, or the webhook's scheme and host
     error: str | None = None
 
 
@@ -40,7 +45,7 @@ def deliver_bulletin(
     smtp: SmtpSettings,
     *,
     recipients: Sequence[str] = (),
-    webhooks: Sequence[str] = (),
+    webhooks: Sequence[str | SecretStr] = (),
     webhook_mode: str = "json",
 ) -> list[Delivery]:
     """Send the bulletin by email (when recipients are given) and to each webhook.
@@ -60,9 +65,21 @@ def deliver_bulletin(
         except TocsinError as exc:
             done.append(Delivery("email", target, str(exc)))
     for url in webhooks:
+        shown = redact_url(url)
         try:
             post_bulletin(url, bulletin, webhook_mode)
-            done.append(Delivery("webhook", url))
+            done.append(Delivery("webhook", shown))
         except TocsinError as exc:
-            done.append(Delivery("webhook", url, str(exc)))
+            done.append(Delivery("webhook", shown, str(exc)))
     return done
+
+
+def deliver_to(bulletin: Bulletin, smtp: SmtpSettings, target: NotifyTarget) -> list[Delivery]:
+    """:func:`deliver_bulletin` to the recipients and webhooks of a settings target."""
+    return deliver_bulletin(
+        bulletin,
+        smtp,
+        recipients=target.recipients,
+        webhooks=target.webhooks,
+        webhook_mode=target.webhook_mode,
+    )

@@ -2,19 +2,22 @@
 
 A stacked area chart, one band per decision (most urgent at the bottom), one point per day,
 with a legend and the scale written out. No JavaScript, no fonts or images to fetch: the
-markup goes straight into the HTML bulletin (and so into its PDF).
+markup goes straight into the HTML bulletin (and so into its PDF) and into the dashboard's
+bulletin page. :func:`chart_description` says the same in one sentence, for readers who
+cannot see the chart (``aria-describedby``, a caption).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from html import escape
 
 from tocsin.model.finding import Decision
 from tocsin.watch.bulletin import Lang, label
 from tocsin.watch.lifecycle import DayCount
 
-__all__ = ["COLOURS", "open_exposures_chart"]
+__all__ = ["COLOURS", "chart_description", "open_exposures_chart"]
 
 COLOURS = {
     Decision.ACT_NOW: "#c0392b",
@@ -39,9 +42,45 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def open_exposures_chart(history: Sequence[DayCount], lang: Lang = "fr") -> str:
-    """SVG markup of ``history`` (an empty history gives a chart with no bands)."""
+def _day(day: date, lang: Lang) -> str:
+    return day.strftime("%d/%m/%Y" if lang == "fr" else "%Y-%m-%d")
+
+
+def _breakdown(count: DayCount, lang: Lang) -> str:
+    parts = [
+        f"{count.by_decision(d)} {label(lang, f'decision.{d.value}').lower()}"
+        for d in _ORDER
+        if count.by_decision(d)
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def chart_description(history: Sequence[DayCount], lang: Lang = "fr") -> str:
+    """The chart in one or two sentences: the last day's open exposures by decision, the
+    first day's, and the highest point."""
+    if not history:
+        return label(lang, "chart.empty")
+    first, last = history[0], history[-1]
+    peak = max(history, key=lambda d: (d.total, d.day))
+    values = {
+        "day": _day(last.day, lang),
+        "n": str(last.total),
+        "detail": _breakdown(last, lang),
+        "first_day": _day(first.day, lang),
+        "first": str(first.total),
+        "peak_day": _day(peak.day, lang),
+        "peak": str(peak.total),
+    }
+    return label(lang, "chart.summary", **values)
+
+
+def open_exposures_chart(
+    history: Sequence[DayCount], lang: Lang = "fr", *, described_by: str | None = None
+) -> str:
+    """SVG markup of ``history`` (an empty history gives a chart with no bands);
+    ``described_by`` is the id of the element describing it in words."""
     title = escape(label(lang, "chart"))
+    described = f' aria-describedby="{escape(described_by)}"' if described_by else ""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = _nice_max(max((d.total for d in history), default=0))
     count = len(history)
@@ -54,7 +93,7 @@ def open_exposures_chart(history: Sequence[DayCount], lang: Lang = "fr") -> str:
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title}"{described} '
         'font-family="sans-serif" font-size="11">',
         f"<title>{title}</title>",
     ]

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tocsin.errors import UsageError
 from tocsin.model.finding import Decision
-from tocsin.report.charts import COLOURS, open_exposures_chart
+from tocsin.report.charts import COLOURS, chart_description, open_exposures_chart
 from tocsin.watch.bulletin import Bulletin, bulletin_document, label
 
 __all__ = ["BulletinFormat", "render_bulletin", "render_html", "render_markdown", "render_pdf"]
@@ -80,7 +80,8 @@ def _context(bulletin: Bulletin) -> dict[str, Any]:
         "day": day,
         "decisions": list(Decision),
         "colours": {d.value: c for d, c in COLOURS.items()},
-        "chart": open_exposures_chart(bulletin.history, lang),
+        "chart": open_exposures_chart(bulletin.history, lang, described_by="chart-summary"),
+        "chart_summary": chart_description(bulletin.history, lang),
     }
 
 

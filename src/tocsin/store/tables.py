@@ -324,3 +324,55 @@ class SuppressionRow(Base):
     exposure_id: Mapped[int | None] = mapped_column(ForeignKey("exposures.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None] = mapped_column()
     revoked_by: Mapped[str | None] = mapped_column(String(128))
+
+
+# -- feed tokens, watch runs and leases (0003) ----------------------------------------
+class FeedTokenRow(Base):
+    """A personal token for one establishment's Atom feed; only its SHA-256 is kept."""
+
+    __tablename__ = "feed_tokens"
+    __table_args__ = (Index("ix_feed_tokens_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishments.id", ondelete="CASCADE")
+    )
+    label: Mapped[str] = mapped_column(String(128))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class WatchRunRow(Base):
+    """One watch cycle (update, match, bulletins, delivery), from the CLI or the scheduler.
+
+    ``slot`` is the scheduled time a scheduler run was for (unique: one run per slot, however
+    many ``tocsin serve`` share the database); None for a run started by hand.
+    """
+
+    __tablename__ = "watch_runs"
+    __table_args__ = (Index("ix_watch_runs_started_at", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16))
+    slot: Mapped[datetime | None] = mapped_column(unique=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class LeaseRow(Base):
+    """A named lock with an expiry, shared by every process on the database."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()

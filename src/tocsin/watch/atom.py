@@ -44,7 +44,8 @@ def _summary(bulletin: Bulletin, group: BulletinGroup) -> str:
     if group.due_date is not None:
         lines.append(f"{label(lang, 'due')}{sep} {group.due_date.isoformat()}")
     if group.reasons:
-        lines.append(f"{label(lang, 'reasons')}{sep} {' ; '.join(group.reasons)}")
+        reasons = " ; ".join(bulletin.reason_texts(group))
+        lines.append(f"{label(lang, 'reasons')}{sep} {reasons}")
     return "\n".join(lines)
 
 

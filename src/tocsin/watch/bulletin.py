@@ -14,7 +14,9 @@ A :class:`Bulletin` covers one establishment and one period (``daily``: the last
 :func:`tocsin.report.collect_bulletin` gathers those from the store, and
 :mod:`tocsin.report.render` turns the same document into HTML, Markdown, JSON or PDF, so
 the email, the webhook, the Atom feed and the files never disagree. docs/bulletins.md
-describes the JSON shape (:func:`bulletin_document`, version 1).
+describes the JSON shape (:func:`bulletin_document`, version 1). Reasons are kept as the
+English phrases of the priority model and shown in the bulletin's language
+(:meth:`Bulletin.reason_texts`, :mod:`tocsin.watch.reasons`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from tocsin.model.finding import Decision
 from tocsin.store.exposure_queries import ExposureView
 from tocsin.watch.lifecycle import OPEN_STATUSES, RESOLVED_STATUSES, DayCount, Status
+from tocsin.watch.reasons import Lang, Reason, read_reasons, reason_document, reason_text
 
 __all__ = [
     "FORMAT",
@@ -46,7 +49,6 @@ __all__ = [
 
 FORMAT = "tocsin-bulletin"
 VERSION = 1
-Lang = Literal["fr", "en"]
 _MAX_LINKS = 3
 
 
@@ -77,6 +79,15 @@ _LABELS: Mapping[str, tuple[str, str]] = {
         "Expositions ouvertes par décision (30 jours)",
         "Open exposures by decision (30 days)",
     ),
+    "chart.summary": (
+        "Le {day}, {n} exposition(s) ouverte(s){detail} ; {first} le {first_day} ;"
+        " au plus haut, {peak} le {peak_day}.",
+        "On {day}, {n} open exposure(s){detail}; {first} on {first_day};"
+        " at most {peak}, on {peak_day}.",
+    ),
+    "chart.empty": ("Pas encore d'historique.", "No history yet."),
+    "chart.data": ("Données du graphique", "Chart data"),
+    "day": ("Jour", "Day"),
     "total": ("Total", "Total"),
     "advisory": ("Avis", "Advisory"),
     "assets": ("Actifs touchés", "Assets hit"),
@@ -149,13 +160,18 @@ class BulletinGroup:
     cves: tuple[str, ...]
     decision: Decision
     score: int
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # English phrases of the priority model, as stored
     kev: bool
     epss: float | None
     fixed_version: str | None
     due_date: date | None
     links: tuple[str, ...]
     assets: tuple[AssetHit, ...]
+
+    @property
+    def explained(self) -> tuple[Reason | str, ...]:
+        """The reasons as codes with parameters; a phrase the model does not know stays text."""
+        return read_reasons(self.reasons)
 
 
 @dataclass(frozen=True)
@@ -197,6 +213,10 @@ class Bulletin:
             if g.decision in (Decision.ACT_NOW, Decision.OUT_OF_CYCLE)
         )
 
+    def reason_texts(self, group: BulletinGroup) -> list[str]:
+        """The reasons of ``group`` in the bulletin's language."""
+        return [reason_text(reason, self.lang) for reason in group.explained]
+
     def subject(self) -> str:
         """A mail subject: the title and how many new exposures, urgent first."""
         new = sum(len(g.assets) for g in self.new)
@@ -234,10 +254,14 @@ def _hit(view: ExposureView) -> AssetHit:
     )
 
 
-def _links(advisory: str, references: Sequence[str]) -> tuple[str, ...]:
+def _links(advisory: str, references: Sequence[str], cves: Sequence[str] = ()) -> tuple[str, ...]:
+    """The advisory's public page, its references, then (for a news item, which has no
+    page of its own) the pages of the CVEs it cites."""
     own = advisory_link(advisory)
     found = [own] if own else []
     found += [r for r in references if r.startswith(("https://", "http://"))]
+    if own is None:
+        found += [link for cve in cves if (link := advisory_link(cve))]
     return tuple(dict.fromkeys(found))[:_MAX_LINKS]
 
 
@@ -266,7 +290,7 @@ def _groups(
                 epss=max(epss) if epss else None,
                 fixed_version=fixed,
                 due_date=min(dues) if dues else None,
-                links=_links(advisory, references.get(advisory, ())),
+                links=_links(advisory, references.get(advisory, ()), worst.cves),
                 assets=tuple(_hit(v) for v in hits),
             )
         )
@@ -347,7 +371,7 @@ def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _group_document(group: BulletinGroup) -> dict[str, Any]:
+def _group_document(group: BulletinGroup, lang: Lang) -> dict[str, Any]:
     return {
         "advisory": group.advisory,
         "title": group.title,
@@ -355,6 +379,7 @@ def _group_document(group: BulletinGroup) -> dict[str, Any]:
         "decision": group.decision.value,
         "score": group.score,
         "reasons": list(group.reasons),
+        "reason_codes": [reason_document(reason, lang) for reason in group.explained],
         "kev": group.kev,
         "epss": group.epss,
         "fixed_version": group.fixed_version,
@@ -392,8 +417,8 @@ def bulletin_document(bulletin: Bulletin) -> dict[str, Any]:
             **{d.value: bulletin.counts.get(d, 0) for d in Decision},
             "total": bulletin.total_open,
         },
-        "new": [_group_document(g) for g in bulletin.new],
-        "overdue": [_group_document(g) for g in bulletin.overdue],
+        "new": [_group_document(g, bulletin.lang) for g in bulletin.new],
+        "overdue": [_group_document(g, bulletin.lang) for g in bulletin.overdue],
         "kev_additions": [
             {
                 "cve": k.cve,

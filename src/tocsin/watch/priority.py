@@ -13,7 +13,10 @@ patient safety as the human impact. Four decision points:
   confidentiality, integrity and availability impacts). An unknown impact lowers nothing.
 
 The score adds the same signals with weights (:data:`WEIGHTS`) and scales them by the match
-confidence. docs/priority.md gives the decision table and worked examples. Pure functions.
+confidence. The reasons are :class:`~tocsin.watch.reasons.Reason` values (a stable code and
+its parameters), rendered in French or English by :mod:`tocsin.watch.reasons`.
+docs/priority.md gives the decision table, the reason codes and worked examples. Pure
+functions.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from enum import IntEnum
 from tocsin.model.advisory import Exploitation, Severity
 from tocsin.model.finding import Decision
 from tocsin.model.inventory import Asset, Criticality, Exposure
+from tocsin.watch.reasons import Reason, ReasonCode
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -85,10 +89,17 @@ DEFAULT_POLICY = PriorityPolicy()
 
 @dataclass(frozen=True)
 class Priority:
+    """A decision, its score and due delay, and the reasons for them, most telling first."""
+
     decision: Decision
     score: int
-    reasons: tuple[str, ...]
+    reason_codes: tuple[Reason, ...]
     due_days: int | None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons as English phrases, as findings and exposures keep them."""
+        return tuple(reason.text("en") for reason in self.reason_codes)
 
 
 # Weights of the score's parts (they add up to 1): exploitation, technical impact,
@@ -115,37 +126,36 @@ def _cvss(signals: Signals) -> Severity | None:
     return None
 
 
-def _exploitation(e: Exploitation, policy: PriorityPolicy) -> tuple[ExploitationLevel, list[str]]:
-    reasons: list[str] = []
+def _exploitation(
+    e: Exploitation, policy: PriorityPolicy
+) -> tuple[ExploitationLevel, list[Reason]]:
+    reasons: list[Reason] = []
     if e.kev:
-        reasons.append(
-            "listed in CISA KEV" + (f" since {e.kev_date_added}" if e.kev_date_added else "")
-        )
+        reasons.append(Reason.of(ReasonCode.KEV, since=e.kev_date_added or None))
     if e.ransomware_use:
-        reasons.append("used in ransomware campaigns")
+        reasons.append(Reason(ReasonCode.RANSOMWARE))
     if e.certfr_alert:
-        reasons.append("CERT-FR alerte")
+        reasons.append(Reason(ReasonCode.CERTFR_ALERT))
     if e.ssvc_exploitation == "active" and not reasons:
-        reasons.append("actively exploited (SSVC)")
+        reasons.append(Reason(ReasonCode.SSVC_ACTIVE))
     if reasons:
         return ExploitationLevel.ACTIVE, reasons
     level = ExploitationLevel.NONE
     if e.ssvc_exploitation == "poc":
-        reasons.append("public proof of concept (SSVC)")
+        reasons.append(Reason(ReasonCode.SSVC_POC))
         level = ExploitationLevel.POC
     if e.epss is not None and e.epss >= policy.epss_poc:
         level = ExploitationLevel.POC
     return level, reasons
 
 
-def _epss_reason(e: Exploitation) -> str | None:
+def _epss_reason(e: Exploitation) -> Reason | None:
     if e.epss is None:
         return None
-    text = f"EPSS {e.epss:.2f}"
+    top = None
     if e.epss_percentile is not None:
         top = max(1, math.ceil(round((1.0 - e.epss_percentile) * 100, 6)))
-        text += f" (top {top}%)"
-    return text
+    return Reason.of(ReasonCode.EPSS, score=round(e.epss, 2), top=top)
 
 
 def _exploitation_value(level: ExploitationLevel, e: Exploitation, policy: PriorityPolicy) -> float:
@@ -163,21 +173,21 @@ def _exploitation_value(level: ExploitationLevel, e: Exploitation, policy: Prior
     return value
 
 
-def _impact(signals: Signals) -> tuple[bool | None, float, list[str]]:
+def _impact(signals: Signals) -> tuple[bool | None, float, list[Reason]]:
     """(total technical impact?, value 0–1 for the score, reasons)."""
     ssvc = signals.exploitation.ssvc_technical_impact
     cvss = _cvss(signals)
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     total: bool | None = None if ssvc is None else ssvc == "total"
     value: float | None = None
     if cvss is not None and cvss.score is not None:
-        reasons.append(f"CVSS {cvss.score:g}")
+        reasons.append(Reason.of(ReasonCode.CVSS, score=cvss.score))
         value = cvss.score / 10.0
         if total is None:
             vector = cvss.vector or ""
             total = cvss.score >= 9.0 or any(all(m in vector for m in h) for h in _HIGH_IMPACTS)
     if ssvc is not None:
-        reasons.append(f"{ssvc} technical impact (SSVC)")
+        reasons.append(Reason.of(ReasonCode.SSVC_IMPACT, impact=ssvc))
         value = value if value is not None else (1.0 if total else 0.5)
     if value is None:
         labels = [_LABEL_VALUE.get((s.label or "").lower()) for s in signals.severities]
@@ -186,32 +196,25 @@ def _impact(signals: Signals) -> tuple[bool | None, float, list[str]]:
     return total, value, reasons
 
 
-def _automatable(signals: Signals) -> tuple[bool, str | None]:
+def _automatable(signals: Signals) -> tuple[bool, Reason | None]:
     ssvc = signals.exploitation.ssvc_automatable
     if ssvc is not None:
-        return ssvc, "automatable (SSVC)" if ssvc else None
+        return ssvc, Reason(ReasonCode.SSVC_AUTOMATABLE) if ssvc else None
     cvss = _cvss(signals)
     if cvss is not None and cvss.kind != "cvss_v2" and cvss.vector:
         metrics = set(cvss.vector.split("/"))
         if {"AV:N", "PR:N", "UI:N"} <= metrics:
-            return True, "network, no privileges, no user interaction (CVSS)"
+            return True, Reason(ReasonCode.CVSS_AUTOMATABLE)
     return False, None
 
 
-def _asset_reasons(asset: Asset) -> list[str]:
-    where = f" ({asset.function})" if asset.function else ""
-    criticality = {
-        Criticality.VITAL: f"vital for patient safety{where}",
-        Criticality.HIGH: f"high criticality for care{where}",
-        Criticality.MEDIUM: f"medium criticality{where}",
-        Criticality.LOW: f"low criticality{where}",
-    }[asset.criticality]
-    exposure = {
-        Exposure.INTERNET: "internet-exposed",
-        Exposure.INTERNAL: "internal network",
-        Exposure.ISOLATED: "isolated network",
-    }[asset.exposure]
-    return [criticality, exposure]
+def _asset_reasons(asset: Asset) -> list[Reason]:
+    return [
+        Reason.of(
+            ReasonCode.CRITICALITY, level=asset.criticality.value, function=asset.function or None
+        ),
+        Reason.of(ReasonCode.EXPOSURE, exposure=asset.exposure.value),
+    ]
 
 
 # --- the decision -------------------------------------------------------------------------
@@ -270,9 +273,9 @@ def prioritise(
     decision = decide(level, asset.exposure, automatable, impact)
     if decision is Decision.ACT_NOW and confidence < policy.act_now_min_confidence:
         decision = Decision.OUT_OF_CYCLE
-        reasons.append("uncertain match: confirm the version before acting")
+        reasons.append(Reason(ReasonCode.ACT_NOW_WITHHELD))
     elif confidence < policy.act_now_min_confidence:
-        reasons.append("uncertain match (name only)")
+        reasons.append(Reason(ReasonCode.LOW_CONFIDENCE))
     parts = {
         "exploitation": _exploitation_value(level, signals.exploitation, policy),
         "impact": impact_value,

@@ -7,7 +7,8 @@ Behind ``tocsin watch update`` and ``tocsin watch run`` (and the scheduler of
   applies them in one transaction per feed: a document that cannot be read, a fetch that
   fails part-way, or any other failure leaves that feed as it was and is reported.
 - :func:`match_establishment` streams the stored advisories through the matching engine
-  against one establishment's inventory, drops what a suppression covers, and applies the
+  against one establishment's inventory, adds the news items that name its products
+  (:mod:`tocsin.watch.mentions`), drops what a suppression covers, and applies the
   lifecycle (:mod:`tocsin.watch.lifecycle`) to its exposures, in one transaction.
 - :func:`run_watch` does both for every establishment.
 
@@ -33,11 +34,12 @@ from tocsin.model.advisory import Advisory
 from tocsin.model.finding import Finding
 from tocsin.model.inventory import Asset
 from tocsin.store import exposure_queries as queries
+from tocsin.store.advisory_json import advisory_from_json
 from tocsin.store.audit import record
 from tocsin.store.db import Database
 from tocsin.store.exposures import apply_plan, exposure_states, list_suppressions
 from tocsin.store.inventory import Scope, asset_from_row, get_establishment
-from tocsin.store.tables import AssetRow, EstablishmentRow
+from tocsin.store.tables import AdvisoryRow, AssetRow, EstablishmentRow
 from tocsin.store.watch import EnrichmentLookup, get_policy, iter_advisories, withdrawn_ids
 from tocsin.watch.lifecycle import (
     RESOLVED_STATUSES,
@@ -51,6 +53,7 @@ from tocsin.watch.lifecycle import (
     plan_run,
 )
 from tocsin.watch.match.engine import match
+from tocsin.watch.mentions import NEWS_DAYS, MentionIndex, news_findings
 from tocsin.watch.priority import PriorityPolicy
 from tocsin.watch.sources.base import Document
 from tocsin.watch.suppress import split_findings
@@ -168,6 +171,30 @@ def _plan(
     return plan, contents, len(covered)
 
 
+def _news_findings(
+    session: Session,
+    assets: Sequence[Asset],
+    aliases: AliasTable,
+    matched: Sequence[Finding],
+    policy: PriorityPolicy,
+    now: datetime,
+) -> list[Finding]:
+    """The inventory's products named in the stored news items (generic RSS/Atom feeds) of
+    the last :data:`~tocsin.watch.mentions.NEWS_DAYS` days (:mod:`tocsin.watch.mentions`)."""
+    if not assets:
+        return []
+    query = select(AdvisoryRow.data).where(AdvisoryRow.source == "rss").order_by(AdvisoryRow.id)
+    items = (advisory_from_json(data) for data in session.scalars(query))
+    return news_findings(
+        MentionIndex.build(assets, aliases),
+        items,
+        enrichments=EnrichmentLookup(session),
+        policy=policy,
+        matched=matched,
+        since=now - timedelta(days=NEWS_DAYS),
+    )
+
+
 def match_establishment(
     database: Database,
     establishment: str,
@@ -191,6 +218,7 @@ def match_establishment(
         findings = match(
             assets, stream, aliases=aliases, enrichments=EnrichmentLookup(session), policy=chosen
         )
+        findings += _news_findings(session, assets, aliases, findings, chosen, moment)
         plan, contents, suppressed = _plan(session, row.id, assets, findings, chosen, moment)
         applied = Counter(c.to_status for c in apply_plan(session, row.id, plan, contents, moment))
         report = MatchRunReport(

@@ -3,7 +3,8 @@
 Pages: ``account: Annotated[Account, Depends(require(Permission.X))]`` redirects a visitor
 to /login (303) and answers 403 to a user whose role lacks the permission. API routes use
 :func:`require_token`, which reads ``Authorization: Bearer <token>`` only (never cookies)
-and answers 401 or 403 in JSON.
+and answers 401 or 403 in JSON. The Atom feeds use :func:`feed_account`: a personal feed
+token (``Authorization: Bearer`` or ``?token=``) or the signed-in session.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 from starlette.requests import Request
 
 from tocsin.accounts import Account, authenticate_token, get_account
 from tocsin.errors import AuthError
 from tocsin.model import Permission
+from tocsin.store.feed_tokens import authenticate_feed_token
+from tocsin.store.tables import EstablishmentRow
 from tocsin.web.context import web_context
 from tocsin.web.csrf import new_token
 from tocsin.web.i18n import SESSION_KEY as LANG_KEY
@@ -140,3 +144,45 @@ def require_token(permission: Permission) -> Callable[..., Account]:
         return account
 
     return dependency
+
+
+# -- feed readers ------------------------------------------------------------------------------
+FEED_TOKEN_PARAM = "token"  # noqa: S105 - the name of a query parameter
+_FEED_UNAUTHENTICATED = {"WWW-Authenticate": 'Bearer realm="tocsin-feed"'}
+
+
+def presented_feed_token(request: Request) -> str | None:
+    """The feed token of ``Authorization: Bearer …``, else of ``?token=…``, else None."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    token = request.query_params.get(FEED_TOKEN_PARAM)
+    return token.strip() if token else None
+
+
+def feed_account(request: Request, establishment: str) -> Account:
+    """Who may read ``establishment``'s feed: a feed token's owner or the signed-in user.
+
+    Checked at each request: the owner exists, is active, holds ``watch:read`` and sees the
+    establishment. A missing or refused token is a 401 whatever the establishment; a signed-in
+    user outside it gets a 404, as for an establishment that does not exist.
+    """
+    database = web_context(request).database
+    token = presented_feed_token(request)
+    if token is not None:
+        with database.session() as session:
+            owner = authenticate_feed_token(session, token, establishment)
+        if owner is None:
+            raise HTTPException(401, "invalid feed token", headers=_FEED_UNAUTHENTICATED)
+        return owner
+    account = current_account(request)
+    if account is None:
+        raise HTTPException(401, "a feed token is required", headers=_FEED_UNAUTHENTICATED)
+    with database.session() as session:
+        found = session.scalar(
+            select(EstablishmentRow.id).where(EstablishmentRow.slug == establishment)
+        )
+    if found is None or not account.can(Permission.WATCH_READ) or not account.scope.allows(found):
+        raise HTTPException(404, "no such feed")
+    return account

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tocsin.model.advisory import Advisory
 from tocsin.watch.sources import rss
 from tocsin.watch.sources.base import ParseReport, get_source
-from tocsin.watch.sources.rss import RssSource, cves_in, html_to_text
+from tocsin.watch.sources.rss import FeedItem, RssSource, cves_in, html_to_text, item_advisory
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rss"
 
@@ -296,3 +296,14 @@ def test_registered_under_its_name() -> None:
     source = get_source("rss")
     assert isinstance(source, RssSource)
     assert source.description
+
+
+def test_long_item_ids_fit_the_store() -> None:
+    link = "https://news.example/" + "a" * 200
+    advisory = item_advisory(FeedItem(guid=None, link=link, title="t", text=""))
+    assert advisory is not None and advisory.id.startswith("rss:") and len(advisory.id) <= 128
+    assert advisory.references == (link,)
+    again = item_advisory(FeedItem(guid=None, link=link, title="other", text=""))
+    assert again is not None and again.id == advisory.id  # stable
+    short = item_advisory(FeedItem(guid="veille-1", link=link, title="t", text=""))
+    assert short is not None and short.id == "veille-1"

@@ -1,10 +1,11 @@
 """Generic news and alert feeds the user adds: RSS 2.0, Atom 1.0 (and RSS 1.0).
 
 Each item becomes an :class:`~tocsin.model.advisory.Advisory` (source ``rss``): its id is
-the item's guid (Atom: id) or else its link, the summary is the item's text with HTML
+the item's guid (Atom: id) or else its link (a digest of it when over 128 characters), the
+summary is the item's text with HTML
 reduced to plain text, and the CVE ids found in the title and text are listed. Items carry
-no structured product data: the matcher later looks for the inventory's product names in
-the full text kept in ``summary``.
+no structured product data: :mod:`tocsin.watch.mentions` looks for the inventory's product
+names in the title and the full text kept in ``summary``.
 
 Feeds are hostile input: XML is read with defusedxml (no entity expansion, no external DTD
 or entity), the document size and the number of items are bounded, and HTML is only
@@ -13,6 +14,7 @@ reduced to text (nothing is fetched: no images, no remote content).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - only for types and ParseError
 from collections.abc import Callable, Iterator
@@ -32,6 +34,7 @@ from tocsin.watch.sources.base import ParseReport, Record, register
 MAX_FEED_BYTES = 16 * 1024 * 1024
 MAX_ITEMS = 10_000
 MAX_TEXT_CHARS = 200_000
+MAX_ID_CHARS = 128  # advisory ids in the store
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
@@ -288,12 +291,20 @@ class RssSource:
             yield advisory
 
 
+def advisory_id(item_id: str) -> str:
+    """The advisory id of an item: its guid or link, or, when that is longer than the store
+    keeps (:data:`MAX_ID_CHARS`), ``rss:`` and a digest of it (the link stays a reference)."""
+    if len(item_id) <= MAX_ID_CHARS:
+        return item_id
+    return "rss:" + hashlib.sha256(item_id.encode("utf-8")).hexdigest()[:40]
+
+
 def item_advisory(item: FeedItem, language: str = "en") -> Advisory | None:
     """A feed item as an Advisory, or None when it has neither guid nor link."""
     if item.id is None:
         return None
     return Advisory(
-        id=item.id,
+        id=advisory_id(item.id),
         source="rss",
         title=item.title,
         summary=item.text,

@@ -22,6 +22,7 @@ from tocsin.model import Permission
 from tocsin.model.finding import Decision
 from tocsin.model.inventory import CARE_FUNCTIONS
 from tocsin.report import collect_bulletin
+from tocsin.report.charts import chart_description, open_exposures_chart
 from tocsin.store import exposure_queries as queries
 from tocsin.store.db import Database
 from tocsin.store.inventory import get_asset, list_establishments
@@ -30,6 +31,7 @@ from tocsin.watch import triage
 from tocsin.watch.bulletin import Period, advisory_link
 from tocsin.watch.bulletin import label as bulletin_label
 from tocsin.watch.lifecycle import USER_TRANSITIONS, Status
+from tocsin.watch.reasons import Lang, Reason, ReasonCode, read_reasons, reason_text
 from tocsin.web.auth import require
 from tocsin.web.context import web_context
 from tocsin.web.csrf import page_router
@@ -66,6 +68,34 @@ def _labels() -> dict[str, object]:
 
 def _database(request: Request) -> Database:
     return web_context(request).database
+
+
+def _lang(request: Request) -> Lang:
+    return "en" if page_language(request) == "en" else "fr"
+
+
+# Reasons about the asset or the match, not about the advisory's flaws.
+_ASSET_REASONS = frozenset(
+    {
+        ReasonCode.CRITICALITY,
+        ReasonCode.EXPOSURE,
+        ReasonCode.ACT_NOW_WITHHELD,
+        ReasonCode.LOW_CONFIDENCE,
+    }
+)
+
+
+def _advisory_reasons(rows: list[queries.ExposureView], lang: Lang) -> list[str]:
+    """What makes the advisory urgent (exploitation, impact), from its most urgent exposure,
+    in ``lang``; stored phrases the priority model does not know are left out."""
+    if not rows:
+        return []
+    worst = max(rows, key=lambda v: (v.decision.rank, v.score))
+    return [
+        reason_text(r, lang)
+        for r in read_reasons(worst.reasons)
+        if isinstance(r, Reason) and r.code not in _ASSET_REASONS
+    ]
 
 
 @router.get("/watch")
@@ -185,6 +215,7 @@ def _exposure_context(request: Request, account: Account, exposure_id: int) -> d
         "allowed": allowed,
         "can_triage": account.can(Permission.WATCH_TRIAGE),
         "advisory_url": advisory_link(view.advisory),
+        "reasons": [reason_text(r, _lang(request)) for r in view.reasons],
         "error": None,
         **_labels(),
     }
@@ -236,6 +267,7 @@ def advisory_page(request: Request, advisory_id: str, account: Reader) -> Respon
         "references": references,
         "advisory_url": advisory_link(advisory_id),
         "exposures": rows,
+        "urgency": _advisory_reasons(rows, _lang(request)),
         **_labels(),
     }
     return render(request, "watch_advisory.html", context)
@@ -276,14 +308,17 @@ def bulletin_page(request: Request, account: Reader) -> Response:
         slug = slugs[0]
     if slug not in slugs:
         raise HTTPException(404, f"no establishment {slug!r}")
-    lang = "en" if page_language(request) == "en" else "fr"
     bulletin = collect_bulletin(
-        _database(request), slug, period=period, lang=lang, now=datetime.now(UTC)
+        _database(request), slug, period=period, lang=_lang(request), now=datetime.now(UTC)
     )
     context = {
         "active": "watch",
         "bulletin": bulletin,
         "blabel": bulletin_label,
+        "chart": open_exposures_chart(
+            bulletin.history, bulletin.lang, described_by="bulletin-chart-summary"
+        ),
+        "chart_summary": chart_description(bulletin.history, bulletin.lang),
         "establishments": establishments,
         "periods": list(Period),
         **_labels(),
