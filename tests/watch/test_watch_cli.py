@@ -169,6 +169,7 @@ def test_run_writes_exposures_and_bulletins(loaded: Run, tmp_path: Path) -> None
     first = rows[0]
     assert (first["asset"], first["advisory"], first["decision"]) == ("fw-dmz", CVE, "act_now")
     assert first["kev"] is True and first["fixed"] == "7.2.7" and first["status"] == "new"
+    assert "kev" in [c["code"] for c in first["reason_codes"]]
     written = sorted(p.suffix for p in (tmp_path / "bulletins" / "ch-a").iterdir())
     assert written == [".html", ".json", ".md"]
 

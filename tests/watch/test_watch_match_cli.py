@@ -140,6 +140,11 @@ def test_jsonl_findings_with_priority(files: dict[str, Path]) -> None:
     assert (row["kev"], row["epss"], row["fixed"]) == (True, None, "7.2.7")
     assert (row["decision"], row["confidence"]) == ("act_now", 0.9)
     assert row["score"] >= 80 and "listed in CISA KEV since 2024-02-09" in row["reasons"]
+    codes = row["reason_codes"]
+    assert [c["text"] for c in codes] == row["reasons"]
+    assert {"code": "kev", "params": {"since": "2024-02-09"}} in [
+        {"code": c["code"], "params": c["params"]} for c in codes
+    ]
     assert row["title"] and row["asset_name"] == "Pare-feu DMZ"
     assert "7.2.0" in row["evidence"] and "inventory version 7.2.5" in row["evidence"]
     summary = " ".join(result.stderr.split())

@@ -12,6 +12,7 @@ from tocsin.cli.state import STATE
 from tocsin.cli.watch_options import EstablishmentsOption, FormatOption
 from tocsin.model.finding import Decision
 from tocsin.model.inventory import Criticality
+from tocsin.model.reasons import reason_document
 from tocsin.store.exposure_queries import ExposureFilter, ExposureView
 from tocsin.watch.lifecycle import Status
 from tocsin.watch.service import exposure_history, get_exposure, list_exposures
@@ -49,6 +50,7 @@ def _exposure_row(view: ExposureView) -> dict[str, object]:
         "decision": view.decision.value,
         "score": view.score,
         "reasons": list(view.reasons),
+        "reason_codes": [reason_document(r) for r in view.reasons],
         "status": view.status.value,
         "status_reason": view.status_reason,
         "status_until": None if view.status_until is None else view.status_until.isoformat(),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from tocsin.model.reasons import reason_document
+
 
 class MatchKind(StrEnum):
     """What kind of evidence tied the advisory to the asset, strongest first."""
@@ -91,5 +93,6 @@ class Finding:
             "score": self.score,
             "due": None if due is None else due.isoformat(),
             "reasons": list(self.reasons),
+            "reason_codes": [reason_document(r) for r in self.reasons],
             "source": self.source,
         }

@@ -16,7 +16,7 @@ A :class:`Bulletin` covers one establishment and one period (``daily``: the last
 the email, the webhook, the Atom feed and the files never disagree. docs/bulletins.md
 describes the JSON shape (:func:`bulletin_document`, version 1). Reasons are kept as the
 English phrases of the priority model and shown in the bulletin's language
-(:meth:`Bulletin.reason_texts`, :mod:`tocsin.watch.reasons`).
+(:meth:`Bulletin.reason_texts`, :mod:`tocsin.model.reasons`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 from tocsin.model.finding import Decision
 from tocsin.store.exposure_queries import ExposureView
 from tocsin.watch.lifecycle import OPEN_STATUSES, RESOLVED_STATUSES, DayCount, Status
-from tocsin.watch.reasons import Lang, Reason, read_reasons, reason_document, reason_text
+from tocsin.model.reasons import Lang, Reason, read_reasons, reason_document, reason_text
 
 __all__ = [
     "FORMAT",

@@ -13,8 +13,8 @@ patient safety as the human impact. Four decision points:
   confidentiality, integrity and availability impacts). An unknown impact lowers nothing.
 
 The score adds the same signals with weights (:data:`WEIGHTS`) and scales them by the match
-confidence. The reasons are :class:`~tocsin.watch.reasons.Reason` values (a stable code and
-its parameters), rendered in French or English by :mod:`tocsin.watch.reasons`.
+confidence. The reasons are :class:`~tocsin.model.reasons.Reason` values (a stable code and
+its parameters), rendered in French or English by :mod:`tocsin.model.reasons`.
 docs/priority.md gives the decision table, the reason codes and worked examples. Pure
 functions.
 """
@@ -28,7 +28,7 @@ from enum import IntEnum
 from tocsin.model.advisory import Exploitation, Severity
 from tocsin.model.finding import Decision
 from tocsin.model.inventory import Asset, Criticality, Exposure
-from tocsin.watch.reasons import Reason, ReasonCode
+from tocsin.model.reasons import Reason, ReasonCode
 
 __all__ = [
     "DEFAULT_POLICY",

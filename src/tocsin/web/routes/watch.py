@@ -31,7 +31,7 @@ from tocsin.watch import triage
 from tocsin.watch.bulletin import Period, advisory_link
 from tocsin.watch.bulletin import label as bulletin_label
 from tocsin.watch.lifecycle import USER_TRANSITIONS, Status
-from tocsin.watch.reasons import Lang, Reason, ReasonCode, read_reasons, reason_text
+from tocsin.model.reasons import Lang, Reason, ReasonCode, read_reasons, reason_text
 from tocsin.web.auth import require
 from tocsin.web.context import web_context
 from tocsin.web.csrf import page_router

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tocsin.model.advisory import Exploitation, Severity
 from tocsin.model.inventory import Asset, Criticality, Exposure
 from tocsin.watch.priority import Signals, prioritise
-from tocsin.watch.reasons import (
+from tocsin.model.reasons import (
     Reason,
     ReasonCode,
     parse_reason,
