@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from tocsin.model.advisory import Exploitation, Severity
 from tocsin.model.inventory import Asset, Criticality, Exposure
-from tocsin.watch.priority import Signals, prioritise
 from tocsin.model.reasons import (
     Reason,
     ReasonCode,
@@ -18,6 +17,7 @@ from tocsin.model.reasons import (
     reason_document,
     reason_text,
 )
+from tocsin.watch.priority import Signals, prioritise
 
 FIREWALL = Asset(
     "fw-1",

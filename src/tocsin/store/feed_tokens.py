@@ -30,6 +30,7 @@ __all__ = [
     "FeedToken",
     "authenticate_feed_token",
     "create_feed_token",
+    "get_feed_token",
     "list_feed_tokens",
     "revoke_feed_token",
 ]
@@ -162,6 +163,19 @@ def list_feed_tokens(
     if not include_revoked:
         query = query.where(FeedTokenRow.revoked_at.is_(None))
     return [_view(row, user, slug) for row, user, slug in session.execute(query)]
+
+
+def get_feed_token(session: Session, token_id: int) -> FeedToken:
+    """One token as listed (revoked or not); NotFoundError when there is none."""
+    found = session.execute(
+        select(FeedTokenRow, UserRow.username, EstablishmentRow.slug)
+        .join(UserRow, UserRow.id == FeedTokenRow.user_id)
+        .join(EstablishmentRow, EstablishmentRow.id == FeedTokenRow.establishment_id)
+        .where(FeedTokenRow.id == token_id)
+    ).first()
+    if found is None:
+        raise NotFoundError(f"no feed token {token_id}")
+    return _view(*found)
 
 
 def revoke_feed_token(

@@ -28,9 +28,9 @@ from enum import StrEnum
 from typing import Any
 
 from tocsin.model.finding import Decision
+from tocsin.model.reasons import Lang, Reason, read_reasons, reason_document, reason_text
 from tocsin.store.exposure_queries import ExposureView
 from tocsin.watch.lifecycle import OPEN_STATUSES, RESOLVED_STATUSES, DayCount, Status
-from tocsin.model.reasons import Lang, Reason, read_reasons, reason_document, reason_text
 
 __all__ = [
     "FORMAT",

@@ -259,5 +259,7 @@ def set_policy(
                 "out_of_cycle_days": policy.out_of_cycle_days,
                 "scheduled_days": policy.scheduled_days,
                 "track_days": policy.track_days,
+                "epss_poc": policy.epss_poc,
+                "act_now_min_confidence": policy.act_now_min_confidence,
             },
         )

@@ -40,7 +40,7 @@ SESSION_COOKIE = "tocsin_session"
 #: Web faces of capabilities, imported by name. Each module exposes ``router`` (built with
 #: ``tocsin.web.csrf.page_router()``) and registers its menu items with ``tocsin.web.nav``
 #: when imported.
-CAPABILITY_MODULES: tuple[str, ...] = ("tocsin.web.routes.watch",)
+CAPABILITY_MODULES: tuple[str, ...] = ("tocsin.web.routes.watch", "tocsin.web.routes.policy")
 
 
 def _capability_routers() -> list[APIRouter]:

@@ -4,7 +4,9 @@
 establishment's current bulletin (``?period=daily|weekly``, ``?lang=fr|en``). Feed readers
 cannot sign in, so it also accepts a personal feed token (``Authorization: Bearer …`` or
 ``?token=…``, see :func:`tocsin.web.auth.feed_account`). ``/watch/feed-tokens`` lists the
-user's tokens, creates one (its subscription address is shown once) and revokes them.
+user's tokens, creates one (its subscription address is shown once) and revokes them; a
+user with ``users:admin`` also sees the other users' tokens of the establishments in their
+scope and may revoke them (audited as the CLI's revoke, with the administrator as actor).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from tocsin.accounts import Account
@@ -24,6 +27,7 @@ from tocsin.report import collect_bulletin
 from tocsin.store.feed_tokens import (
     FeedToken,
     create_feed_token,
+    get_feed_token,
     list_feed_tokens,
     revoke_feed_token,
 )
@@ -73,6 +77,17 @@ def atom(request: Request, establishment: str) -> Response:
     return Response(body.encode("utf-8"), media_type=ATOM_TYPE, headers=headers)
 
 
+def _others(session: Session, account: Account, slugs: set[str]) -> list[FeedToken] | None:
+    """For a ``users:admin``: the other users' tokens of ``slugs`` (their scope); else None."""
+    if not account.can(Permission.USERS_ADMIN):
+        return None
+    return [
+        t
+        for t in list_feed_tokens(session)
+        if t.username != account.username and t.establishment in slugs
+    ]
+
+
 def _tokens_page(
     request: Request,
     account: Account,
@@ -85,11 +100,13 @@ def _tokens_page(
     with database.session() as session:
         establishments = list_establishments(session, account.scope)
         tokens = list_feed_tokens(session, username=account.username)
+        others = _others(session, account, {e.slug for e in establishments})
     context = {
         "active": "watch",
         "establishments": establishments,
         "names": {e.slug: e.name for e in establishments},
         "tokens": tokens,
+        "others": others,
         "created": None if created is None else created[0],
         "created_url": None
         if created is None
@@ -126,7 +143,15 @@ def revoke(request: Request, token_id: int, account: Reader) -> Response:
     database = web_context(request).database
     try:
         with database.session() as session:
-            revoke_feed_token(session, token_id, actor=account.username, owner=account.username)
+            owner: str | None = account.username
+            if account.can(Permission.USERS_ADMIN):
+                # Anyone's token, as long as its establishment is in the administrator's scope.
+                found = get_feed_token(session, token_id)
+                slugs = {e.slug for e in list_establishments(session, account.scope)}
+                if found.username != account.username and found.establishment not in slugs:
+                    raise NotFoundError(f"no feed token {token_id}")
+                owner = None
+            revoke_feed_token(session, token_id, actor=account.username, owner=owner)
     except NotFoundError as exc:
         raise HTTPException(404, exc.message) from exc
     flash(request, N_("Feed address revoked."))

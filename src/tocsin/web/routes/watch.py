@@ -21,6 +21,7 @@ from tocsin.errors import NotFoundError, UsageError
 from tocsin.model import Permission
 from tocsin.model.finding import Decision
 from tocsin.model.inventory import CARE_FUNCTIONS
+from tocsin.model.reasons import Lang, Reason, ReasonCode, read_reasons, reason_text
 from tocsin.report import collect_bulletin
 from tocsin.report.charts import chart_description, open_exposures_chart
 from tocsin.store import exposure_queries as queries
@@ -31,7 +32,6 @@ from tocsin.watch import triage
 from tocsin.watch.bulletin import Period, advisory_link
 from tocsin.watch.bulletin import label as bulletin_label
 from tocsin.watch.lifecycle import USER_TRANSITIONS, Status
-from tocsin.model.reasons import Lang, Reason, ReasonCode, read_reasons, reason_text
 from tocsin.web.auth import require
 from tocsin.web.context import web_context
 from tocsin.web.csrf import page_router
