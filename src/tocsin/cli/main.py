@@ -13,6 +13,7 @@ import typer
 from tocsin import __version__
 from tocsin.cli import db as db_cli
 from tocsin.cli import demo as demo_cli
+from tocsin.cli import detect as detect_cli
 from tocsin.cli import establishment as establishment_cli
 from tocsin.cli import init as init_cli
 from tocsin.cli import inventory as inventory_cli
@@ -56,6 +57,7 @@ app.add_typer(establishment_cli.app, name="establishment")
 app.add_typer(user_cli.app, name="user")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(watch_cli.app, name="watch")
+app.add_typer(detect_cli.app, name="detect")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
