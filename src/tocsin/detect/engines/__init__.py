@@ -1,0 +1,1 @@
+"""Engines run compiled Sigma rules over the Parquet event store (DuckDB; Spark later)."""

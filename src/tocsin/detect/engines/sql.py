@@ -1,0 +1,174 @@
+"""SQL text shared by the engines, written once per dialect difference.
+
+Event tables have the contract's columns (``_time``, ``_host``, ``_file``, ``_record``…)
+plus string field columns. ``hits``/``feed`` tables are built by the engine (see duckdb.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tocsin.detect.sigma.compiled import CompiledCorrelation, CorrelationKind, render
+
+CONTRACT_COLUMNS = ("_time", "_host", "_source", "_file", "_record", "_message")
+MESSAGE_SOURCES = frozenset({"syslog", "web", "fortigate"})
+FIELD_SEPARATOR = "chr(31)"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one engine spells what differs between SQL engines."""
+
+    name: str
+    identifier_quote: str
+    string_type: str
+    regex_function: str
+    distinct_window_count: str  # template with {expr} and {window}
+    epoch_seconds: str  # template with {expr}
+
+    def quote(self, name: str) -> str:
+        q = self.identifier_quote
+        return q + name.replace(q, q + q) + q
+
+    def null(self) -> str:
+        return f"CAST(NULL AS {self.string_type})"
+
+
+DUCKDB = Dialect(
+    name="duckdb",
+    identifier_quote='"',
+    string_type="VARCHAR",
+    regex_function="regexp_matches",
+    distinct_window_count="count(DISTINCT {expr}) OVER {window}",
+    epoch_seconds="epoch({expr})",
+)
+SPARK = Dialect(
+    name="spark",
+    identifier_quote="`",
+    string_type="STRING",
+    regex_function="rlike",
+    distinct_window_count="size(collect_set({expr}) OVER {window})",
+    epoch_seconds="unix_timestamp({expr})",
+)
+
+
+def _loose(name: str) -> str:
+    return name.replace(" ", "").lower()
+
+
+class ColumnResolver:
+    """Resolves rule field tokens against the columns one scanned table really has.
+
+    A field resolves to the column of that exact name, else of that name in another case,
+    else of that name once spaces are removed (Windows Defender's EventData says
+    ``Threat Name`` where Sigma rules say ``ThreatName``), else to NULL.
+    """
+
+    def __init__(self, dialect: Dialect, columns: Iterable[str], source: str) -> None:
+        self.dialect = dialect
+        self.columns = list(columns)
+        self._lower = {c.lower(): c for c in reversed(self.columns)}
+        self._loose = {_loose(c): c for c in reversed(self.columns)}
+        self.source = source
+
+    def field(self, name: str) -> str:
+        column = (
+            name
+            if name in self.columns
+            else self._lower.get(name.lower()) or self._loose.get(_loose(name))
+        )
+        if column is None:
+            return self.dialect.null()
+        return self.dialect.quote(column)
+
+    def fulltext(self) -> str:
+        if self.source in MESSAGE_SOURCES and "_message" in self.columns:
+            return self.dialect.quote("_message")
+        fields = [c for c in self.columns if c not in CONTRACT_COLUMNS]
+        if not fields:
+            return self.dialect.null()
+        parts = ", ".join(self.dialect.quote(c) for c in fields)
+        return f"concat_ws({FIELD_SEPARATOR}, {parts})"
+
+    def condition(self, template: str) -> str:
+        return render(template, self.field, self.fulltext, self.dialect.regex_function)
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def hits_select(rule_id: str, condition: str, table: str) -> str:
+    return (
+        f"SELECT {literal(rule_id)} AS rule, _time, _host, _file, _record "  # noqa: S608
+        f"FROM {table} WHERE {condition}"
+    )
+
+
+def feed_select(
+    resolver: ColumnResolver,
+    correlation: CompiledCorrelation,
+    rule_id: str,
+    condition: str,
+    table: str,
+) -> str:
+    """Rows of one referenced rule with the correlation's group key and value."""
+    groups = [
+        f"coalesce(CAST({resolver.field(correlation.group_field(g, rule_id))} AS "
+        f"{resolver.dialect.string_type}), '')"
+        for g in correlation.group_by
+    ]
+    group = f"concat_ws({FIELD_SEPARATOR}, {', '.join(groups)})" if groups else "''"
+    value = (
+        resolver.field(correlation.group_field(correlation.value_field, rule_id))
+        if correlation.value_field
+        else resolver.dialect.null()
+    )
+    return (
+        f"SELECT {literal(correlation.info.id)} AS corr, {literal(rule_id)} AS rule, "  # noqa: S608
+        f"_time, _host, _file, _record, {group} AS _group, {value} AS _value "
+        f"FROM {table} WHERE {condition}"
+    )
+
+
+def correlation_select(dialect: Dialect, correlation: CompiledCorrelation, feed: str) -> str:
+    """Rows of ``feed`` at which the correlation's windowed count meets its condition."""
+    window = (
+        "(PARTITION BY _group ORDER BY _time RANGE BETWEEN "
+        f"INTERVAL '{int(correlation.timespan_seconds)}' SECOND PRECEDING AND CURRENT ROW)"
+    )
+    if correlation.kind is CorrelationKind.EVENT_COUNT:
+        measure = f"count(*) OVER {window}"
+    elif correlation.kind is CorrelationKind.VALUE_COUNT:
+        measure = dialect.distinct_window_count.format(expr="_value", window=window)
+    else:
+        measure = dialect.distinct_window_count.format(expr="rule", window=window)
+    threshold = correlation.threshold
+    number = str(int(threshold)) if threshold.is_integer() else repr(threshold)
+    return (
+        f"SELECT {literal(correlation.info.id)} AS rule, _time, _host, _file, _record FROM ("  # noqa: S608
+        f"SELECT _time, _host, _file, _record, {measure} AS _n FROM {feed} "
+        f"WHERE corr = {literal(correlation.info.id)} AND _time IS NOT NULL) AS windowed "
+        f"WHERE _n {correlation.operator} {number}"
+    )
+
+
+def alert_groups(dialect: Dialect, hits: str, window_seconds: int) -> str:
+    """Count, first and last per (rule, host, window)."""
+    win = f"CAST(floor({dialect.epoch_seconds.format(expr='_time')} / {window_seconds}) AS BIGINT)"
+    return (
+        f"SELECT rule, _host, {win} AS win, count(*) AS n, min(_time) AS first, "  # noqa: S608
+        f"max(_time) AS last FROM {hits} GROUP BY rule, _host, {win}"
+    )
+
+
+def alert_samples(dialect: Dialect, hits: str, window_seconds: int, limit: int) -> str:
+    """The first ``limit`` matching events of each (rule, host, window)."""
+    win = f"CAST(floor({dialect.epoch_seconds.format(expr='_time')} / {window_seconds}) AS BIGINT)"
+    return (
+        f"SELECT rule, _host, win, _time, _file, _record FROM ("  # noqa: S608
+        f"SELECT rule, _host, {win} AS win, _time, _file, _record, row_number() OVER "
+        f"(PARTITION BY rule, _host, {win} ORDER BY _time, _file, _record) AS rn "
+        f"FROM {hits}) AS numbered WHERE rn <= {int(limit)}"
+    )

@@ -1,0 +1,1 @@
+"""Sigma rules: load (loader), choose (select), compile to SQL (backend, compile)."""
