@@ -11,11 +11,11 @@ fixed seed) are matched in-process, as ``tocsin watch match`` does, against:
 
 Each (corpus, size) runs in a child process of its own, so that its peak RSS is its own.
 Timed in the child: reading the inventory, parsing the sources (the same whatever the
-size), indexing the inventory (``Matcher``), matching (merging, matching each advisory,
-ranking each finding, in chunks of 20,000 advisories so that progress can be reported, then
-one final sort). A child still running after ``--timeout`` seconds is stopped: its last
-progress report gives the share of advisories matched, and the match time is extrapolated
-from it (marked "≈").
+size), preparing the corpus once (``Corpus``: merging, resolving names, compiling ranges;
+it does not depend on the inventory either), indexing the inventory (``Matcher``), and
+matching against the prepared corpus (the advisories that state one of the inventory's
+keys, each finding ranked, one final sort). A child still running after ``--timeout``
+seconds is stopped and reported as such (no match time).
 
 Usage: .venv/bin/python bench/watch_scale.py [--sizes 1000 10000 100000]
        [--corpora real synthetic] [--timeout 900] [--quick]
@@ -25,6 +25,7 @@ Results are kept in bench/README.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -51,7 +52,6 @@ from watch_synthetic import (
     write_inventory,
 )
 
-CHUNK = 20_000
 REAL = (
     ("cve5", ("watch", "vulnrichment", "cve5-records.jsonl.gz")),
     ("certfr", ("watch", "certfr", "avis.jsonl.gz")),
@@ -73,8 +73,9 @@ def child(inventory: Path, specs: list[str]) -> None:
     """One (corpus, size) in this process; progress and the result as JSON lines."""
     from tocsin.inventory.normalise import load_aliases
     from tocsin.model.advisory import Advisory, Exploitation
+    from tocsin.watch.match.corpus import Corpus
     from tocsin.watch.match.engine import Matcher
-    from tocsin.watch.match.merge import combine_exploitation, merge_advisories
+    from tocsin.watch.match.merge import combine_exploitation
     from tocsin.watch.stateless import SourceSpec, read_inventory, read_source, resolve_source
 
     aliases = load_aliases()
@@ -99,25 +100,15 @@ def child(inventory: Path, specs: list[str]) -> None:
     parsed_rss = _rss()
     _report(step="parsed", advisories=len(advisories), seconds=parse)
     start = time.perf_counter()
+    corpus = Corpus(advisories, aliases)
+    prepare = time.perf_counter() - start
+    _report(step="prepared", advisories=len(corpus), seconds=prepare, rss=_rss())
+    gc.freeze()  # as ``tocsin watch match`` does while it matches (stateless._frozen_heap)
+    start = time.perf_counter()
     matcher = Matcher(assets, aliases)
     index = time.perf_counter() - start
     start = time.perf_counter()
-    merged = merge_advisories(advisories)
-    findings = []
-    for first in range(0, len(merged), CHUNK):
-        chunk = merged[first : first + CHUNK]
-        findings.extend(matcher.findings(chunk, enrichments=enrichments))
-        done = first + len(chunk)
-        elapsed = time.perf_counter() - start
-        _report(
-            step="progress",
-            done=done,
-            total=len(merged),
-            seconds=elapsed,
-            findings=len(findings),
-            rss=_rss(),
-        )
-    findings.sort(key=lambda f: (-f.decision.rank, -f.score, f.asset, f.advisory))
+    findings = matcher.findings(corpus, enrichments=enrichments)
     match = time.perf_counter() - start
     kinds: dict[str, int] = {}
     for finding in findings:
@@ -126,12 +117,13 @@ def child(inventory: Path, specs: list[str]) -> None:
         step="done",
         assets=len(assets),
         profiles=matcher.profiles,
-        advisories=len(merged),
+        advisories=len(corpus),
         skipped=skipped,
         findings=len(findings),
         kinds=kinds,
         read=read,
         parse=parse,
+        prepare=prepare,
         index=index,
         match=match,
         base_rss=base,
@@ -146,6 +138,7 @@ class Result:
     size: int
     done: dict[str, object] = field(default_factory=dict)
     parsed: dict[str, object] = field(default_factory=dict)
+    prepared: dict[str, object] = field(default_factory=dict)
     progress: dict[str, object] = field(default_factory=dict)
     wall: float = 0.0
     timed_out: bool = False
@@ -214,7 +207,7 @@ def match_seconds(result: Result) -> tuple[float | None, bool]:
 def render(console: Console, results: list[Result]) -> None:
     table = Table(title="tocsin watch match in-process: cost by inventory size and corpus")
     columns = (
-        "corpus", "assets", "profiles", "advisories", "parse", "index", "match",
+        "corpus", "assets", "profiles", "advisories", "parse", "prepare", "index", "match",
         "findings", "peak RSS", "match ×", "RSS ×",
     )  # fmt: skip
     for column in columns:
@@ -240,6 +233,7 @@ def render(console: Console, results: list[Result]) -> None:
             f"{done['profiles']:,}" if done else "—",
             f"{advisories:,}" if advisories else "—",
             _fmt_seconds(parse),
+            _fmt_seconds(done.get("prepare") if done else r.prepared.get("seconds")),
             _fmt_seconds(done.get("index") if done else None),
             _fmt_seconds(seconds, estimated) + ("" if done or estimated else " +sort"),
             findings,

@@ -10,7 +10,8 @@ Behind ``tocsin watch update`` and ``tocsin watch run`` (and the scheduler of
   against one establishment's inventory, adds the news items that name its products
   (:mod:`tocsin.watch.mentions`), drops what a suppression covers, and applies the
   lifecycle (:mod:`tocsin.watch.lifecycle`) to its exposures, in one transaction.
-- :func:`run_watch` does both for every establishment.
+- :func:`run_watch` does both for every establishment, reading and preparing the stored
+  advisories once (:class:`~tocsin.watch.match.corpus.Corpus`) for all of them.
 
 Loading is in :mod:`tocsin.watch.update` (re-exported here); status changes made by people,
 suppressions and policies in :mod:`tocsin.watch.triage`; the read side (lists, counts,
@@ -52,6 +53,7 @@ from tocsin.watch.lifecycle import (
     open_history,
     plan_run,
 )
+from tocsin.watch.match.corpus import Corpus
 from tocsin.watch.match.engine import match
 from tocsin.watch.mentions import NEWS_DAYS, MentionIndex, news_findings
 from tocsin.watch.priority import PriorityPolicy
@@ -202,10 +204,13 @@ def match_establishment(
     policy: PriorityPolicy | None = None,
     *,
     now: datetime | None = None,
+    corpus: Corpus | None = None,
 ) -> MatchRunReport:
     """Match the stored advisories against one establishment and update its exposures.
 
     ``policy`` defaults to the establishment's own (``tocsin.watch.triage.set_policy``).
+    ``corpus``: the stored advisories already prepared (:func:`run_watch` prepares them
+    once for all establishments); else they are streamed from the store and prepared here.
     """
     started = time.monotonic()
     moment = now or datetime.now(UTC)
@@ -214,9 +219,15 @@ def match_establishment(
         chosen = policy or get_policy(session, row.id)
         assets = _assets(session, row.id, aliases)
         # No inventory, nothing to read: every open exposure closes (asset removed).
-        stream = _Counting(iter_advisories(session) if assets else ())
+        stream = _Counting(iter_advisories(session) if assets and corpus is None else ())
+        if assets:
+            corpus = corpus or Corpus(stream, aliases)
         findings = match(
-            assets, stream, aliases=aliases, enrichments=EnrichmentLookup(session), policy=chosen
+            assets,
+            corpus if corpus is not None else (),
+            aliases=aliases,
+            enrichments=EnrichmentLookup(session),
+            policy=chosen,
         )
         findings += _news_findings(session, assets, aliases, findings, chosen, moment)
         plan, contents, suppressed = _plan(session, row.id, assets, findings, chosen, moment)
@@ -224,7 +235,7 @@ def match_establishment(
         report = MatchRunReport(
             establishment=row.slug,
             assets=len(assets),
-            advisories=stream.count,
+            advisories=corpus.read if corpus is not None else stream.count,
             findings=len(findings),
             suppressed=suppressed,
             created=plan.created,
@@ -275,8 +286,13 @@ def run_watch(
         with database.session() as session:
             query = select(EstablishmentRow.slug).order_by(EstablishmentRow.slug)
             establishments = list(session.scalars(query))
+    corpus = None
+    if len(establishments) > 1:  # the advisories are read and prepared once for all
+        with database.session() as session:
+            corpus = Corpus(iter_advisories(session), aliases)
     matches = tuple(
-        match_establishment(database, slug, aliases, now=moment) for slug in establishments
+        match_establishment(database, slug, aliases, now=moment, corpus=corpus)
+        for slug in establishments
     )
     return WatchRunReport(update, matches)
 

@@ -10,17 +10,19 @@ from tocsin.model.advisory import CpeConfiguration, CpeMatch, CpeNode
 from tocsin.watch.match.cpe import (
     ANY,
     NA,
-    CpeSet,
     InvalidCpeError,
-    configuration_products,
     cpe_from_parts,
     cpe_matches,
     criterion_matches,
     describe_criterion,
-    evaluate_configuration,
-    evaluate_configurations,
     parse_cpe,
     vendor_product,
+)
+from tocsin.watch.match.cpe_config import (
+    CpeSet,
+    configuration_products,
+    evaluate_configuration,
+    evaluate_configurations,
 )
 
 TAIL = ":*:*:*:*:*:*:*"

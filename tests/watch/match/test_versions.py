@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tocsin.model.advisory import VersionRange, VersionScheme
 from tocsin.watch.match.versions import (
     InvalidVersionError,
+    RangeSet,
     clear_caches,
     compare,
     describe_range,
@@ -302,6 +303,9 @@ def test_semver_scheme_is_npm() -> None:
         (G, "1" * 200),
         (NPM, "1.2.3.4"),
         (NPM, "latest"),
+        # A suffix glued to the numbers is not a semver pre-release (Junos, Checkmk).
+        (SEMVER, "22.4R3-S3"),
+        (SEMVER, "2.1.0p41"),
         (PYPI, "1.0-foo"),
         (PYPI, "dev"),
         (DEB, "abc"),
@@ -561,6 +565,9 @@ def test_wildcard_prefix() -> None:
         ("2.14.1", VersionRange(introduced="2.0-beta9", fixed="2.15.0", scheme=MAVEN), True),
         # A CNA's "semver" that is not: retried as generic rather than lost.
         ("10.0.20348.2655", VersionRange(fixed="10.0.20348.2700", scheme=SEMVER), True),
+        ("22.4R3-S3", VersionRange(introduced="22.4", fixed="22.4R3-S4", scheme=SEMVER), True),
+        ("2.1.0p41", VersionRange(introduced="2.1.0", fixed="2.1.0p42", scheme=SEMVER), True),
+        ("2.1.0p42", VersionRange(introduced="2.1.0", fixed="2.1.0p42", scheme=SEMVER), False),
         # No version, or one nobody can read: unknown, never an exception.
         (None, VersionRange(fixed="1.0"), None),
         ("unspecified", VersionRange(fixed="1.0"), None),
@@ -615,3 +622,34 @@ def test_results_survive_clearing_the_caches() -> None:
     clear_caches()
     assert in_range("7.2.5", rng) is True
     assert compare("1.0~rc1", "1.0", DEB) == -1
+
+
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        (VersionRange(fixed="1.0"), VersionRange(exact="1.4.2.0-9d9eff4")),
+        (VersionRange(introduced="22.4", fixed="22.4R3-S4", scheme=SEMVER),),
+        (VersionRange(exact="7.2.x"), VersionRange(last_affected="6.6.*", scheme=NPM)),
+        (VersionRange(fixed="n/a"), VersionRange(all_versions=True)),
+        (VersionRange(introduced="2.0-beta9", fixed="2.15.0", scheme=MAVEN),),
+    ],
+)
+def test_a_compiled_range_set_decides_as_in_range(ranges: tuple[VersionRange, ...]) -> None:
+    """RangeSet (compiled once per corpus) answers as in_range, range by range."""
+    compiled = RangeSet.of(ranges)
+    for version in (
+        None,
+        "0.9",
+        "1.4.2.0",
+        "1.4.2.0-9d9eff4",
+        "6.6.3",
+        "7.2.7",
+        "22.4R3-S3",
+        "2.14.1",
+        "whatever",
+    ):
+        for test, rng in zip(compiled.tests, ranges, strict=True):
+            assert test.holds(version) == in_range(version, rng)
+        inside, found, _ = compiled.decide(version)
+        if inside is True:
+            assert found is not None and (in_range(version, found) or found.exact)

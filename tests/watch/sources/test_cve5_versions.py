@@ -206,3 +206,56 @@ def test_latest_as_an_upper_bound_is_open(aliases: AliasTable) -> None:
         product({"version": "2.0", "lessThanOrEqual": "latest", "status": "affected"}),
     )
     assert affected_versions(aliases, advisory, "1.9", "9.9") == {"9.9"}
+
+
+def semver(version: str, status: str = "affected", **bounds: Any) -> dict[str, Any]:
+    return {"version": version, "status": status, "versionType": "semver", **bounds}
+
+
+def test_a_declared_scheme_that_cannot_read_the_bounds_falls_back_to_generic(
+    aliases: AliasTable,
+) -> None:
+    """Juniper marks Junos releases "semver": "22.4R3-S3" is not semver (a glued suffix),
+    and read as a semver pre-release it would come *before* 22.4. The range is compared as
+    generic, which orders the service releases after their release."""
+    advisory = record(
+        product(
+            semver("0", lessThan="21.4R3-S5"),
+            semver("22.2", lessThan="22.2R3-S1"),
+            semver("22.4", lessThan="22.4R3-S4"),
+        )
+    )
+    found = affected_versions(
+        aliases, advisory, "21.4R3-S4", "21.4R3-S5", "22.2R3", "22.3R1", "22.4R3-S3", "22.4R3-S4"
+    )
+    assert found == {"21.4R3-S4", "22.2R3", "22.4R3-S3"}
+
+
+def test_patch_levels_glued_to_a_release_come_after_it(aliases: AliasTable) -> None:
+    """Checkmk's "2.1.0p41" is the 41st patch of 2.1.0 (after it), under "semver"."""
+    advisory = record(product(semver("2.1.0", lessThanOrEqual="2.1.0p4")))
+    found = affected_versions(aliases, advisory, "2.0.0p39", "2.1.0", "2.1.0p3", "2.1.0p4")
+    assert found == {"2.1.0", "2.1.0p3", "2.1.0p4"}
+    assert affected_versions(aliases, advisory, "2.1.0p5", "2.2.0") == set()
+
+
+def test_changes_in_a_scheme_that_cannot_read_them_are_cut_as_generic(
+    aliases: AliasTable,
+) -> None:
+    advisory = record(
+        product(
+            semver(
+                "21.4",
+                lessThan="21.4*",
+                changes=[{"at": "21.4R3-S5", "status": "unaffected"}],
+            )
+        )
+    )
+    found = affected_versions(aliases, advisory, "21.4R2", "21.4R3-S4", "21.4R3-S5", "21.4R3-S6")
+    assert found == {"21.4R2", "21.4R3-S4"}
+
+
+def test_a_real_semver_range_keeps_its_pre_releases(aliases: AliasTable) -> None:
+    advisory = record(product(semver("1.0.0", lessThan="1.2.0")))
+    found = affected_versions(aliases, advisory, "1.0.0-rc.1", "1.0.0", "1.2.0-beta.1", "1.2.0")
+    assert found == {"1.0.0", "1.2.0-beta.1"}

@@ -5,14 +5,12 @@ No I/O here: functions take advisories and inventory data in memory and return r
 names and evaluates NVD configurations; ``purl`` compares package URLs and ``vers:`` ranges.
 """
 
-from tocsin.watch.match.cpe import (
+from tocsin.watch.match.cpe import InvalidCpeError, cpe_matches, parse_cpe
+from tocsin.watch.match.cpe_config import (
     CpeSet,
-    InvalidCpeError,
     MatchResult,
-    cpe_matches,
     evaluate_configuration,
     evaluate_configurations,
-    parse_cpe,
 )
 from tocsin.watch.match.purl import InvalidVersError, VersRange, parse_vers, purl_affected
 from tocsin.watch.match.versions import (

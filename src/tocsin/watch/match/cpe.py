@@ -1,4 +1,4 @@
-"""CPE 2.3 names and NVD applicability statements (configurations).
+"""CPE 2.3 names: reading, binding, name matching, and one NVD criterion against one CPE.
 
 Names are read from the formatted-string binding (``cpe:2.3:a:vendor:product:...``, NISTIR
 7695, with ``\\`` escapes) or, leniently, from a CPE 2.2 URI. Each attribute is kept in a
@@ -8,8 +8,10 @@ an unescaped ``veeam_backup_&_replication`` are the same name); an unescaped ``*
 at either end of a value is a wildcard.
 
 :func:`cpe_matches` is the name-matching relation of NISTIR 7696 (every attribute of the
-pattern a superset of or equal to the target's). :func:`evaluate_configuration` decides
-whether an NVD configuration applies to an asset; docs/matching-versions.md gives the
+pattern a superset of or equal to the target's); :func:`criterion_matches` tests one NVD
+``cpeMatch`` criterion (with its version bounds) against one CPE. Sets of CPEs and whole
+configurations (AND/OR, negate, platforms) are in :mod:`tocsin.watch.match.cpe_config`,
+docs/matching-versions.md gives the
 choices made where the specification leaves room (``-`` versions, the update field,
 attributes the inventory leaves unspecified).
 """
@@ -17,14 +19,13 @@ attributes the inventory leaves unspecified).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote
 
 from tocsin.errors import InputError
-from tocsin.model.advisory import CpeConfiguration, CpeMatch, CpeNode, VersionRange
+from tocsin.model.advisory import CpeMatch, VersionRange
 from tocsin.watch.match.versions import InvalidVersionError, compare, describe_range, in_range
 
 ANY = "*"
@@ -183,7 +184,7 @@ def _wildcard_regex(value: str) -> re.Pattern[str]:
     return re.compile(pattern, re.DOTALL)
 
 
-def _is_wild(value: str) -> bool:
+def is_wildcard(value: str) -> bool:
     """Whether a canonical value (not ANY) holds an unescaped wildcard."""
     return ("*" in value or "?" in value) and any(t in ("*", "?") for t in _CHAR.findall(value))
 
@@ -194,9 +195,9 @@ def _superset(source: str, target: str) -> bool:
         return True
     if source == NA:
         return target == NA
-    if target in (ANY, NA) or _is_wild(target):
+    if target in (ANY, NA) or is_wildcard(target):
         return False  # SUBSET, DISJOINT or UNDEFINED
-    if _is_wild(source):
+    if is_wildcard(source):
         return _wildcard_regex(source).fullmatch(literal(target)) is not None
     return source == target
 
@@ -275,14 +276,14 @@ def _same_release(crit: Cpe, target: Cpe, have: str) -> bool:
     if crit.update not in (ANY, NA):  # "7.2.5" update "p1" is the release "7.2.5 p1"
         want = f"{literal(crit.version)} {literal(crit.update)}"
         return _equal_versions(_with_update(have, target.update), want)
-    if _is_wild(crit.version):
+    if is_wildcard(crit.version):
         same = _wildcard_regex(crit.version).fullmatch(have.lower()) is not None
     else:
         same = _equal_versions(have, literal(crit.version))
     if same:
         return crit.update == ANY or target.update in (ANY, NA)  # '-': no update applied
     glued = _GLUED_UPDATE.fullmatch(have.strip())
-    if glued and crit.update == ANY and target.update == ANY and not _is_wild(crit.version):
+    if glued and crit.update == ANY and target.update == ANY and not is_wildcard(crit.version):
         return _equal_versions(glued["base"], literal(crit.version))  # 7.2p1 is a 7.2
     return False
 
@@ -312,7 +313,7 @@ def _version_test(match: CpeMatch, crit: Cpe, target: Cpe, version: str | None) 
 _UNSPECIFIED = (ANY,) * 6
 
 
-def _criterion_test(match: CpeMatch, crit: Cpe, target: Cpe, version: str | None) -> bool | None:
+def criterion_test(match: CpeMatch, crit: Cpe, target: Cpe, version: str | None) -> bool | None:
     if not (_superset(crit.vendor, target.vendor) and _superset(crit.product, target.product)):
         return False
     if not _compatible(crit.part, target.part):
@@ -334,205 +335,4 @@ def criterion_matches(
         crit = parse_cpe(match.criteria)
     except InvalidCpeError:
         return False
-    return _criterion_test(match, crit, _to_cpe(asset_cpe), asset_version)
-
-
-# --- sets of CPEs and configurations ----------------------------------------------------------
-
-
-@lru_cache(maxsize=1 << 16)
-def _plain_name(crit: Cpe) -> bool:
-    return all(v not in (ANY, NA) and not _is_wild(v) for v in (crit.vendor, crit.product))
-
-
-class CpeSet:
-    """Parsed CPEs indexed by vendor and product; unreadable ones are kept in ``invalid``.
-
-    Build one per asset and one per establishment (for platform entries) and reuse them.
-    """
-
-    def __init__(self, cpes: Iterable[str]) -> None:
-        self.names: list[tuple[str, Cpe]] = []
-        self.invalid: list[str] = []
-        self._index: dict[tuple[str, str], list[tuple[str, Cpe]]] = {}
-        for text in cpes:
-            try:
-                cpe = parse_cpe(text)
-            except InvalidCpeError:
-                self.invalid.append(text)
-                continue
-            self.names.append((text, cpe))
-            self._index.setdefault((cpe.vendor, cpe.product), []).append((text, cpe))
-
-    def candidates(self, crit: Cpe) -> Iterable[tuple[str, Cpe]]:
-        """The names that may match ``crit`` (all of them when it has wildcards)."""
-        if _plain_name(crit):
-            return self._index.get((crit.vendor, crit.product), ())
-        return self.names
-
-    def __iter__(self) -> Iterator[str]:
-        return (text for text, _ in self.names)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    """Why a configuration applies to an asset.
-
-    ``certain`` is False when names agree but a version could not be decided (unknown
-    asset version, unreadable version, a '-' criterion): callers lower their confidence.
-    """
-
-    criterion: CpeMatch
-    asset_cpe: str
-    certain: bool
-    evidence: str
-    platform_cpe: str | None = None
-
-
-@dataclass(frozen=True)
-class _Hit:
-    match: CpeMatch
-    cpe: str
-    value: bool | None
-
-
-def _combine(operator: str, values: list[bool | None]) -> bool | None:
-    """Kleene AND/OR; None is "unknown". An empty node is false."""
-    if operator.upper() == "AND":
-        if not values or False in values:
-            return False
-        return True if all(values) else None
-    return True if True in values else None if None in values else False
-
-
-def _negate(value: bool | None) -> bool | None:
-    return None if value is None else not value
-
-
-class _Evaluation:
-    def __init__(self, assets: CpeSet, version: str | None, platforms: CpeSet | None) -> None:
-        self.assets, self.version, self.platforms = assets, version, platforms
-
-    def test(self, match: CpeMatch) -> tuple[bool | None, _Hit | None]:
-        try:
-            crit = parse_cpe(match.criteria)
-        except InvalidCpeError:
-            return False, None
-        pools: list[tuple[CpeSet, str | None]] = [(self.assets, self.version)]
-        if not match.vulnerable and self.platforms is not None:
-            pools.append((self.platforms, None))
-        found: _Hit | None = None
-        for pool, version in pools:
-            for text, target in pool.candidates(crit):
-                value = _criterion_test(match, crit, target, version)
-                if value is True:
-                    return True, _Hit(match, text, True)
-                if value is None and found is None:
-                    found = _Hit(match, text, None)
-        return (None, found) if found else (False, None)
-
-    def node(self, node: CpeNode) -> tuple[bool | None, list[_Hit]]:
-        values: list[bool | None] = []
-        hits: list[_Hit] = []
-        for match in node.matches:
-            value, hit = self.test(match)
-            values.append(value)
-            if hit is not None:
-                hits.append(hit)
-        value = _combine(node.operator, values)
-        if node.negate:  # what a negated node matched is never evidence
-            return _negate(value), []
-        if value is True and node.operator.upper() != "AND":
-            hits = [hit for hit in hits if hit.value is True]
-        return value, hits if value is not False else []
-
-
-def _as_set(cpes: Iterable[str] | CpeSet) -> CpeSet:
-    return cpes if isinstance(cpes, CpeSet) else CpeSet(cpes)
-
-
-def evaluate_configuration(
-    config: CpeConfiguration,
-    asset_cpes: Iterable[str] | CpeSet,
-    asset_version: str | None = None,
-    *,
-    platform_cpes: Iterable[str] | CpeSet | None = None,
-) -> MatchResult | None:
-    """Whether an NVD configuration makes the asset vulnerable, and why.
-
-    Vulnerable entries must match one of ``asset_cpes`` (``asset_version`` replaces a '*'
-    version there). Platform entries (``vulnerable=false``) may be satisfied by the asset or
-    by anything in ``platform_cpes`` — pass every CPE of the establishment for "running
-    on/with" configurations. AND/OR and ``negate`` follow three-valued logic, where unknown
-    means "the names match but a version could not be decided". Returns None when the
-    configuration does not apply or no vulnerable entry matched the asset.
-    """
-    ev = _Evaluation(
-        _as_set(asset_cpes),
-        asset_version,
-        None if platform_cpes is None else _as_set(platform_cpes),
-    )
-    values: list[bool | None] = []
-    hits: list[_Hit] = []
-    for node in config.nodes:
-        value, node_hits = ev.node(node)
-        values.append(value)
-        hits.extend(node_hits)
-    value = _combine(config.operator, values)
-    if config.negate:
-        value, hits = _negate(value), []
-    vulnerable = [hit for hit in hits if hit.match.vulnerable]
-    if value is False or not vulnerable:
-        return None
-    best = next((hit for hit in vulnerable if hit.value is True), vulnerable[0])
-    platform = next((h for h in hits if not h.match.vulnerable and h.value is True), None)
-    evidence = f"{describe_criterion(best.match)} matched {best.cpe}"
-    if asset_version and parse_cpe(best.cpe).version == ANY:
-        evidence += f" (inventory version {asset_version})"
-    if platform is not None:
-        evidence += f"; with {platform.cpe}"
-    certain = value is True and best.value is True
-    if not certain:
-        evidence += "; version undecided"
-    return MatchResult(
-        criterion=best.match,
-        asset_cpe=best.cpe,
-        certain=certain,
-        evidence=evidence,
-        platform_cpe=None if platform is None else platform.cpe,
-    )
-
-
-def evaluate_configurations(
-    configs: Iterable[CpeConfiguration],
-    asset_cpes: Iterable[str] | CpeSet,
-    asset_version: str | None = None,
-    *,
-    platform_cpes: Iterable[str] | CpeSet | None = None,
-) -> MatchResult | None:
-    """The first certain result over an advisory's configurations, else the first uncertain."""
-    assets = _as_set(asset_cpes)
-    platforms = None if platform_cpes is None else _as_set(platform_cpes)
-    fallback: MatchResult | None = None
-    for config in configs:
-        result = evaluate_configuration(config, assets, asset_version, platform_cpes=platforms)
-        if result is not None and result.certain:
-            return result
-        fallback = fallback or result
-    return fallback
-
-
-def configuration_products(config: CpeConfiguration) -> frozenset[tuple[str, str]]:
-    """(vendor, product) of every vulnerable criterion, to index advisories by name."""
-    keys: set[tuple[str, str]] = set()
-    for node in config.nodes:
-        for match in node.matches:
-            if match.vulnerable:
-                try:
-                    keys.add(vendor_product(match.criteria))
-                except InvalidCpeError:
-                    continue
-    return frozenset(keys)
+    return criterion_test(match, crit, _to_cpe(asset_cpe), asset_version)

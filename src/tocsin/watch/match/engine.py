@@ -1,13 +1,17 @@
 """The matching engine: which advisories hit which assets, with what evidence.
 
-:func:`match` takes the inventory and the advisories (already parsed, in memory) and returns
-one :class:`~tocsin.model.finding.Finding` per (asset, advisory), ranked by the priority
-model. Pure: no I/O.
+:func:`match` takes the inventory and the advisories (already parsed, in memory, or a
+prepared :class:`~tocsin.watch.match.corpus.Corpus`) and returns one
+:class:`~tocsin.model.finding.Finding` per (asset, advisory), ranked by the priority model.
+Pure: no I/O.
 
-It scales by indexing once. Assets that look the same to an advisory (same vendor, product,
-version, CPE and purl: the 2,000 workstations of one Windows build) form one *profile*,
-matched once; profiles are indexed by product key, by CPE vendor/product and by purl, so
-each advisory only looks at the profiles its products name.
+It scales by doing each kind of work once. The corpus is prepared once, whatever the
+inventory (:mod:`.corpus`: merged, names resolved, ranges compiled, keys posted); the
+inventory is indexed once (:mod:`.index`: profiles of assets that look alike, groups of
+profiles that differ only by version, sorted by version). :class:`Matcher` then looks up
+the inventory's keys in the corpus and reads only the entries that state one; each entry's
+name meets a group once (the name guards), and its ranges find the group's versions by
+bisection when they are plain generic ranges.
 
 Evidence, strongest first (docs/matching.md has examples):
 
@@ -29,38 +33,35 @@ asset's version removes the finding altogether.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from tocsin.errors import InputError
 from tocsin.inventory.normalise import AliasTable
-from tocsin.model.advisory import Advisory, AffectedProduct, Exploitation
+from tocsin.model.advisory import Advisory, Exploitation
 from tocsin.model.finding import Finding, MatchKind
 from tocsin.model.inventory import Asset
-from tocsin.watch.match.cpe import (
-    ANY,
-    Cpe,
-    CpeSet,
-    cpe_from_parts,
-    evaluate_configurations,
-    literal,
+from tocsin.watch.match.corpus import (
+    Corpus,
+    PreparedAdvisory,
+    PreparedEntry,
+    prepare_advisory,
 )
+from tocsin.watch.match.cpe_config import evaluate_configurations
 from tocsin.watch.match.evidence import (
     CONFIDENCE,
     Hit,
     Outcome,
     Profile,
     config_hit,
-    cpe_names,
     cpe_or_none,
     entry_cpe_outcome,
     name_outcome,
     purl_outcome,
+    range_hit,
     versions_ruled_out,
-    vulnerable_products,
-    without_wildcards,
 )
-from tocsin.watch.match.merge import merge_advisories, signals_for
+from tocsin.watch.match.index import InventoryIndex
+from tocsin.watch.match.merge import signals_for
 from tocsin.watch.match.names import (
     Kind,
     Meeting,
@@ -69,137 +70,105 @@ from tocsin.watch.match.names import (
     ProductName,
     exact_meeting,
     is_distinctive,
+    is_generic,
     meet,
     vendor_agreement,
     vendors_close,
 )
-from tocsin.watch.match.purl import PurlKey, purl_key
 from tocsin.watch.priority import DEFAULT_POLICY, Priority, PriorityPolicy, Signals, prioritise
 
-__all__ = ["CONFIDENCE", "Hit", "Matcher", "make_finding", "match"]
+__all__ = ["CONFIDENCE", "Corpus", "Hit", "Matcher", "make_finding", "match"]
+
+
+_Gate = tuple[Meeting, bool | None]
+# Keyed by the ids of a corpus's names and forms: live for one matching call only.
+_Gates = dict[tuple[int, int, int], "_Gate | None"]
 
 
 @dataclass(slots=True)
 class _Verdict:
-    """What the statements of one advisory say about one profile."""
+    """What the statements of one advisory say about one profile (besides denials)."""
 
     hit: Hit | None = None  # the best decided evidence
     maybe: Hit | None = None  # the best undecided (name-only) evidence
-    denied: bool = False  # some statement says the version is not affected
     excluded: bool = False  # an affected=False entry holds the version
 
-    def offer(self, outcome: Hit | bool | None) -> None:
-        if outcome is False:
-            self.denied = True
-        elif isinstance(outcome, Hit):
-            if outcome.kind is MatchKind.NAME_ONLY:
-                if outcome.beats(self.maybe):
-                    self.maybe = outcome
-            elif outcome.beats(self.hit):
-                self.hit = outcome
+    def offer(self, outcome: Hit) -> None:
+        if outcome.kind is MatchKind.NAME_ONLY:
+            if outcome.beats(self.maybe):
+                self.maybe = outcome
+        elif outcome.beats(self.hit):
+            self.hit = outcome
 
-    def result(self) -> Hit | None:
+    def result(self, denied: bool) -> Hit | None:
+        """The evidence that wins; ``denied``: some statement says the version is not
+        affected, which overrides undecided evidence."""
         if self.excluded:
             return None
         if self.hit is not None:
             return self.hit
-        return None if self.denied else self.maybe
+        return None if denied else self.maybe
 
 
-class _Index:
-    """The inventory, indexed for advisories: profiles by product key, CPE and purl."""
+class _Said:
+    """What the entries of one advisory say about the profiles: hits by profile, and the
+    profiles some statement says are not affected."""
 
-    def __init__(self, assets: Iterable[Asset], resolver: NameResolver) -> None:
-        self.profiles: list[Profile] = []
-        self.by_product: dict[str, list[int]] = {}
-        self.by_cpe: dict[tuple[str, str], list[int]] = {}
-        self.by_own_cpe: dict[tuple[str, str], list[int]] = {}
-        self.by_purl: dict[PurlKey, list[int]] = {}
-        seen: dict[tuple[object, ...], int] = {}
-        for asset in assets:
-            if asset.vendor_key is None and asset.product_key is None:
-                asset = resolver.aliases.normalise(asset)
-            own = cpe_or_none(asset.cpe)
-            version = asset.version.strip() if asset.version and asset.version.strip() else None
-            if version is None and own is not None and own.version not in (ANY, "-"):
-                version = literal(own.version)
-            key = (asset.vendor_key, asset.product_key, version, asset.cpe, asset.purl)
-            if key not in seen:
-                seen[key] = self._add(asset, own, version)
-            profile = self.profiles[seen[key]]
-            profile.assets.append(asset)
-            forms = resolver.asset_forms(asset.vendor_key, asset.product, asset.product_key)
-            for form in forms:
-                if form.key not in profile.forms:
-                    profile.forms[form.key] = form
-                    self.by_product.setdefault(form.key, []).append(seen[key])
-        platforms = [text for p in self.profiles for text in p.cpes]
-        self.platforms = CpeSet(platforms)
+    __slots__ = ("denied", "hits")
 
-    def _add(self, asset: Asset, own: Cpe | None, version: str | None) -> int:
-        pid = len(self.profiles)
-        cpe_text = asset.cpe.strip() if own is not None and asset.cpe else None
-        synthetic = own is None and bool(asset.vendor_key and asset.product_key)
-        texts: list[str] = []
-        if cpe_text is not None:
-            texts.append(cpe_text)
-        elif synthetic and asset.vendor_key and asset.product_key:
-            texts.append(cpe_from_parts(ANY, asset.vendor_key, asset.product_key))
-        purl = asset.purl.strip() if asset.purl and asset.purl.strip() else None
-        cpes = CpeSet(texts)
-        profile = Profile(
-            asset.vendor_key, asset.product_key, version, own, cpe_text, purl, cpes, synthetic
-        )
-        self.profiles.append(profile)
-        for _, cpe in cpes.names:
-            self.by_cpe.setdefault((literal(cpe.vendor), literal(cpe.product)), []).append(pid)
-        if own is not None:
-            self.by_own_cpe.setdefault((literal(own.vendor), literal(own.product)), []).append(pid)
-        if purl is not None:
-            try:
-                self.by_purl.setdefault(purl_key(purl), []).append(pid)
-            except InputError:
-                pass
-        return pid
+    def __init__(self) -> None:
+        self.hits: list[tuple[int, Hit]] = []
+        self.denied: set[int] = set()
+
+    def add(self, pid: int, outcome: Outcome) -> None:
+        if outcome is False:
+            self.denied.add(pid)
+        elif isinstance(outcome, Hit):
+            self.hits.append((pid, outcome))
 
 
 # --- the matcher -----------------------------------------------------------------------------
 
 
 class Matcher:
-    """The inventory, indexed once, matched against any number of advisories."""
+    """The inventory, indexed once, matched against any number of advisories or corpora."""
 
     def __init__(self, assets: Iterable[Asset], aliases: AliasTable) -> None:
         self.resolver = NameResolver(aliases)
-        self.index = _Index(assets, self.resolver)
+        self.index = InventoryIndex(assets, self.resolver)
 
     @property
     def profiles(self) -> int:
         return len(self.index.profiles)
 
+    def prepare(self, advisories: Iterable[Advisory] | Corpus) -> Corpus:
+        """The advisories as a corpus read with this matcher's alias table."""
+        if isinstance(advisories, Corpus):
+            if advisories.aliases is not self.resolver.aliases:
+                raise ValueError("the corpus was prepared with another alias table")
+            return advisories
+        return Corpus(advisories, self.resolver.aliases, resolver=self.resolver)
+
     def findings(
         self,
-        advisories: Iterable[Advisory],
+        advisories: Iterable[Advisory] | Corpus,
         *,
         enrichments: Mapping[str, Exploitation] | None = None,
         policy: PriorityPolicy = DEFAULT_POLICY,
     ) -> list[Finding]:
-        """Merge the advisories, match each, rank the findings (most urgent first)."""
-        merged = merge_advisories(advisories)
-        related = {a.id: a for a in merged if a.id.upper().startswith("CVE-")}
+        """Match a prepared corpus (or advisories, prepared here), rank the findings (most
+        urgent first). Only the advisories that state one of the inventory's keys are read."""
+        corpus = self.prepare(advisories)
+        index = self.index
+        chosen = corpus.candidates(index.by_product, index.by_cpe, index.by_own_cpe, index.by_purl)
         found: list[Finding] = []
-        for advisory in merged:
-            hits = self.advisory(advisory)
-            if not hits:
-                continue
-            signals = signals_for(advisory, enrichments or {}, related)
-            # Priority depends on the asset only through these: compute it once for each.
-            memo: dict[tuple[object, ...], Priority] = {}
-            for asset, hit in hits:
-                key = (asset.criticality, asset.exposure, asset.function, hit.confidence)
-                if key not in memo:
-                    memo[key] = prioritise(asset, signals, hit.confidence, policy)
-                found.append(make_finding(asset, advisory, hit, signals, policy, memo[key]))
+        gates: _Gates = {}  # name guards, per (name, form, group): the same for every entry
+        ranks = _Ranks(policy)
+        for prepared, positions in chosen:
+            hits = self._hits(prepared, gates, positions)
+            if hits:
+                signals = signals_for(prepared.advisory, enrichments or {}, corpus.related)
+                found.extend(ranks.findings(prepared.advisory, hits, signals))
         found.sort(key=lambda f: (-f.decision.rank, -f.score, f.asset, f.advisory))
         return found
 
@@ -207,29 +176,53 @@ class Matcher:
         """Each asset the advisory applies to, with the best evidence."""
         if advisory.withdrawn:
             return []
+        return self._hits(prepare_advisory(advisory, self.resolver), {})
+
+    def _hits(
+        self, prepared: PreparedAdvisory, gates: _Gates, positions: Iterable[int] | None = None
+    ) -> list[tuple[Asset, Hit]]:
+        """The verdict of each profile an advisory speaks of; ``positions`` are the entries
+        that may speak of one (all by default), in order."""
         verdicts: dict[int, _Verdict] = {}
-        self._configurations(advisory, verdicts)
-        for entry in advisory.affected:
-            for pid, outcome in self._entry(entry):
-                verdict = verdicts.setdefault(pid, _Verdict())
-                if entry.affected:
-                    verdict.offer(outcome)
-                elif isinstance(outcome, Hit) and outcome.kind is not MatchKind.NAME_ONLY:
-                    verdict.excluded = True
+        denied: set[int] = set()
+        if prepared.configurations:
+            said = _Said()
+            self._configurations(prepared, said)
+            self._weigh(said, True, verdicts, denied)
+        entries = prepared.entries
+        for entry in entries if positions is None else (entries[i] for i in positions):
+            said = _Said()
+            self._entry(entry, gates, said)
+            self._weigh(said, entry.entry.affected, verdicts, denied)
         found: list[tuple[Asset, Hit]] = []
         for pid, verdict in verdicts.items():
-            hit = verdict.result()
+            hit = verdict.result(pid in denied)
             if hit is not None:
-                hit = hit.settled()
-                found.extend((asset, hit) for asset in self.index.profiles[pid].assets)
+                profile = self.index.profiles[pid]
+                hit = hit.settled(profile.version)
+                found.extend((asset, hit) for asset in profile.assets)
         return found
 
-    def _configurations(self, advisory: Advisory, verdicts: dict[int, _Verdict]) -> None:
-        if not advisory.configurations:
-            return
-        configs = without_wildcards(advisory.configurations)
+    @staticmethod
+    def _weigh(
+        said: _Said, affected: bool, verdicts: dict[int, _Verdict], denied: set[int]
+    ) -> None:
+        """Fold what one statement says into the advisory's verdicts."""
+        if affected:
+            denied |= said.denied
+        for pid, hit in said.hits:
+            verdict = verdicts.get(pid)
+            if verdict is None:
+                verdict = verdicts[pid] = _Verdict()
+            if affected:
+                verdict.offer(hit)
+            elif hit.kind is not MatchKind.NAME_ONLY:
+                verdict.excluded = True
+
+    def _configurations(self, prepared: PreparedAdvisory, said: _Said) -> None:
+        configs = prepared.configurations
         candidates: set[int] = set()
-        for key in vulnerable_products(configs):
+        for key in prepared.products:
             candidates.update(self.index.by_cpe.get(key, ()))
         for pid in sorted(candidates):
             profile = self.index.profiles[pid]
@@ -237,77 +230,145 @@ class Matcher:
                 configs, profile.cpes, profile.version, platform_cpes=self.index.platforms
             )
             if result is not None:
-                verdicts.setdefault(pid, _Verdict()).offer(config_hit(result, profile))
+                said.add(pid, config_hit(result, profile))
             elif versions_ruled_out(configs, profile):
-                verdicts.setdefault(pid, _Verdict()).offer(False)
+                said.add(pid, False)
 
-    def _entry(self, entry: AffectedProduct) -> list[tuple[int, Outcome]]:
-        out: list[tuple[int, Outcome]] = []
+    def _entry(self, prepared: PreparedEntry, gates: _Gates, said: _Said) -> None:
         index = self.index
-        if entry.purl and index.by_purl:
-            try:
-                package = purl_key(entry.purl)
-            except InputError:
-                package = None
-            for pid in index.by_purl.get(package, ()) if package else ():
-                out.append((pid, purl_outcome(entry, entry.purl, index.profiles[pid])))
-        keys = [(text, key) for text in entry.cpes if (key := cpe_names(text)) is not None]
-        for text, key in keys:
+        entry = prepared.entry
+        if prepared.package is not None and entry.purl:
+            for pid in index.by_purl.get(prepared.package, ()):
+                said.add(pid, purl_outcome(entry, entry.purl, index.profiles[pid]))
+        for text, key in prepared.cpes:
             crit = cpe_or_none(text) if key in index.by_own_cpe else None
             if crit is not None:
                 for pid in index.by_own_cpe[key]:
-                    out.append((pid, entry_cpe_outcome(entry, text, crit, index.profiles[pid])))
-        own = self.resolver.resolve(entry.vendor, entry.product)
-        names = [own] if own is not None else []
-        for _, (vendor, product) in keys:
-            name = self.resolver.resolve(vendor, product)
-            # A CPE of another release than the entry's own name is the record's mistake
-            # (Microsoft lists windows_10_1809 under "Windows 10 Version 1803").
-            if name is not None and not (
-                own is not None and own.release and name.release and own.release != name.release
-            ):
-                names.append(name)
-        out.extend(self._names(entry, names))
-        return [(pid, outcome) for pid, outcome in out if outcome is not None]
+                    profile = index.profiles[pid]
+                    said.add(pid, entry_cpe_outcome(entry, text, crit, profile, prepared.ranges))
+        if prepared.names:
+            self._names(prepared, gates, said)
 
-    def _names(self, entry: AffectedProduct, names: list[ProductName]) -> list[tuple[int, Outcome]]:
-        out: list[tuple[int, Outcome]] = []
+    def _names(self, prepared: PreparedEntry, gates: _Gates, said: _Said) -> None:
+        """The entry's names against the groups indexed under their forms. A profile is
+        read once per entry, by the first name and form that say something about it."""
         done: set[int] = set()
-        for name in names:
-            tried: set[int] = set()  # a profile is read once per name, by its strongest form
+        groups = self.index.groups
+        profiles = self.index.profiles
+        for name in prepared.names:
+            tried: set[int] = set()  # a group is read once per name, by its strongest form
             for form in name.forms:
-                for pid in self.index.by_product.get(form.key, ()):
-                    if pid in done or pid in tried:
+                for gid, pids in groups.get(form.key, ()):
+                    if gid in tried:
                         continue
-                    tried.add(pid)
-                    profile = self.index.profiles[pid]
-                    have = profile.forms[form.key]
-                    if form.kind is Kind.EXACT and have.kind is Kind.EXACT:
-                        meeting: Meeting | None = exact_meeting(form.label)
+                    tried.add(gid)
+                    mark = (id(name), id(form), gid)
+                    if mark in gates:
+                        gate = gates[mark]
                     else:
-                        meeting = meet(form, have)
-                    if meeting is None:
-                        continue
-                    agreement = vendor_agreement(name.vendor, profile.vendor)
-                    if agreement is False and _close_enough(name, profile.vendor, form, meeting):
-                        agreement = None  # "Phillips" for Philips, on a distinctive name
-                    if agreement is False or (meeting.family and agreement is not True):
-                        continue
-                    if name.excluded and _excluded(name.excluded, profile.forms):
-                        continue
-                    outcome = name_outcome(
-                        entry,
-                        meeting.label,
-                        agreement,
-                        profile,
-                        meeting.release,
-                        meeting.factor,
-                        meeting.needs_version,
-                    )
-                    if outcome is not None:
+                        gate = gates[mark] = self._gate(name, form, profiles[pids[0]])
+                    if gate is not None:
+                        self._group(prepared, gate, gid, pids, done, said)
+
+    def _group(
+        self,
+        prepared: PreparedEntry,
+        gate: _Gate,
+        gid: int,
+        pids: list[int],
+        done: set[int],
+        said: _Said,
+    ) -> None:
+        """The entry's versions against one group whose names it meets: by bisection over
+        the group's sorted versions when its ranges are plain generic, else one by one."""
+        meeting, agreement = gate
+        rest: Iterable[int] = pids
+        entry = prepared.entry
+        if meeting.release is None and entry.ranges:
+            versions = self.index.versions[gid]
+            held, unknown = versions.held(prepared.ranges)
+            made: dict[int, Hit] = {}  # one hit per range, shared by the versions it holds
+            for pid in versions.pids:
+                if pid in done:
+                    continue
+                rng = held.get(pid)
+                if rng is None:
+                    if pid not in unknown:  # in no range; else read below
                         done.add(pid)
-                        out.append((pid, outcome))
-        return out
+                        said.denied.add(pid)
+                    continue
+                done.add(pid)
+                hit = made.get(id(rng))
+                if hit is None:
+                    hit = made[id(rng)] = range_hit(entry, rng, None, agreement, meeting.factor)
+                said.hits.append((pid, hit))  # its version is the profile's (settled below)
+            rest = versions.others
+            if unknown:  # read one by one, unless a range holds them
+                rest = (*rest, *(unknown - held.keys()))
+        for pid in rest:
+            if pid in done:
+                continue
+            outcome = name_outcome(
+                prepared.entry,
+                meeting.label,
+                agreement,
+                self.index.profiles[pid],
+                meeting.release,
+                meeting.factor,
+                meeting.needs_version,
+                prepared.ranges,
+            )
+            if outcome is not None:
+                done.add(pid)
+                said.add(pid, outcome)
+
+    @staticmethod
+    def _gate(name: ProductName, form: NameForm, profile: Profile) -> _Gate | None:
+        """Whether an entry's name form may speak of a group's profiles (the name guards,
+        whatever the version): how the forms meet and whether the vendors agree."""
+        have = profile.forms[form.key]
+        if form.kind is Kind.EXACT and have.kind is Kind.EXACT:
+            meeting: Meeting | None = exact_meeting(form.label)
+        else:
+            meeting = meet(form, have)
+        if meeting is None:
+            return None
+        agreement = vendor_agreement(name.vendor, profile.vendor)
+        if agreement is False and _close_enough(name, profile.vendor, form, meeting):
+            agreement = None  # "Phillips" for Philips, on a distinctive name
+        if agreement is False or (meeting.family and agreement is not True):
+            return None
+        if name.excluded and _excluded(name.excluded, profile.forms):
+            return None
+        if agreement is None and is_generic(meeting.label):
+            return None  # a generic name says nothing without the vendor
+        return meeting, agreement
+
+
+class _Ranks:
+    """Priorities, computed once for each (signals, criticality, exposure, function,
+    confidence): priority depends on nothing else, and many advisories share signals."""
+
+    def __init__(self, policy: PriorityPolicy) -> None:
+        self.policy = policy
+        self._memo: dict[Signals, dict[tuple[object, ...], tuple[Priority, tuple[str, ...]]]] = {}
+
+    def findings(
+        self, advisory: Advisory, hits: list[tuple[Asset, Hit]], signals: Signals
+    ) -> Iterator[Finding]:
+        memo = self._memo.setdefault(signals, {})
+        cves = _cves(advisory)
+        for asset, hit in hits:
+            key = (asset.criticality, asset.exposure, asset.function, hit.confidence)
+            ranked = memo.get(key)
+            if ranked is None:
+                priority = prioritise(asset, signals, hit.confidence, self.policy)
+                ranked = memo[key] = (priority, priority.reasons)
+            yield _finding(asset, advisory, hit, signals, ranked[0], ranked[1], cves)
+
+
+def _cves(advisory: Advisory) -> tuple[str, ...]:
+    return advisory.cves or ((advisory.id,) if advisory.id.upper().startswith("CVE-") else ())
 
 
 def _close_enough(name: ProductName, vendor: str | None, form: NameForm, meeting: Meeting) -> bool:
@@ -342,7 +403,18 @@ def make_finding(
     """A finding with its priority (computed unless given)."""
     if priority is None:
         priority = prioritise(asset, signals, hit.confidence, policy)
-    cves = advisory.cves or ((advisory.id,) if advisory.id.upper().startswith("CVE-") else ())
+    return _finding(asset, advisory, hit, signals, priority, priority.reasons, _cves(advisory))
+
+
+def _finding(
+    asset: Asset,
+    advisory: Advisory,
+    hit: Hit,
+    signals: Signals,
+    priority: Priority,
+    reasons: tuple[str, ...],
+    cves: tuple[str, ...],
+) -> Finding:
     return Finding(
         asset=asset.id,
         advisory=advisory.id,
@@ -355,7 +427,7 @@ def make_finding(
         epss=signals.exploitation.epss,
         decision=priority.decision,
         score=priority.score,
-        reasons=priority.reasons,
+        reasons=reasons,
         asset_name=asset.name,
         title=advisory.title,
         source=advisory.source,
@@ -365,7 +437,7 @@ def make_finding(
 
 def match(
     assets: Sequence[Asset],
-    advisories: Iterable[Advisory],
+    advisories: Iterable[Advisory] | Corpus,
     *,
     aliases: AliasTable,
     enrichments: Mapping[str, Exploitation] | None = None,
@@ -375,7 +447,9 @@ def match(
 
     Advisories with the same id (a CVE from NVD, CVE 5 and KEV) are merged first: one finding
     per (asset, advisory id) with the best evidence. ``enrichments`` maps CVE ids to the
-    exploitation signals of feeds that are not advisories (KEV, EPSS).
+    exploitation signals of feeds that are not advisories (KEV, EPSS). ``advisories`` may
+    be a :class:`~tocsin.watch.match.corpus.Corpus` prepared beforehand (with the same
+    alias table): then the corpus-bound work is not done again.
     """
     matcher = Matcher(assets, aliases)
     return matcher.findings(advisories, enrichments=enrichments, policy=policy)

@@ -11,6 +11,7 @@ Pure functions, used by :mod:`tocsin.watch.match.engine`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -28,23 +29,23 @@ from tocsin.model.inventory import Asset
 from tocsin.watch.match.cpe import (
     ANY,
     Cpe,
-    CpeSet,
-    MatchResult,
     criterion_matches,
     describe_criterion,
     literal,
     parse_cpe,
 )
+from tocsin.watch.match.cpe_config import CpeSet, MatchResult
 from tocsin.watch.match.freetext import CONFIDENCE_MISSING_PATCH
 from tocsin.watch.match.freetext_grammar import MISSING_PATCH, fold, normalise
 from tocsin.watch.match.names import NameForm, is_distinctive, is_generic
 from tocsin.watch.match.purl import purl_affected
 from tocsin.watch.match.versions import (
-    compare,
+    RangeSet,
+    VersionKey,
     describe_range,
     in_range,
+    key_of,
     matches_prefix,
-    version_key,
     wildcard_prefix,
 )
 
@@ -61,6 +62,7 @@ __all__ = [
     "plain",
     "release_fits",
     "purl_outcome",
+    "range_hit",
     "versions_ruled_out",
     "vulnerable_products",
     "without_wildcards",
@@ -84,7 +86,7 @@ RELEASE_UNCONFIRMED = 0.8
 _RANK = {kind: kind.rank for kind in MatchKind}
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)  # never changed once made; not frozen: made by the million
 class Hit:
     """Why one advisory applies to one asset profile.
 
@@ -102,23 +104,32 @@ class Hit:
 
     @property
     def evidence(self) -> str:
-        if self.entry is None:
-            return self.note
-        if self.rng is not None:
-            return _with_version(_phrase(self.entry, self.rng), self.version)
-        return f"{_phrase(self.entry, None)}; name only: {self.note}"
+        return self._evidence(self.version)
 
     @property
     def fixed(self) -> str | None:
+        return self._fixed(self.version)
+
+    def _evidence(self, version: str | None) -> str:
+        if self.entry is None:
+            return self.note
+        if self.rng is not None:
+            return _with_version(_phrase(self.entry, self.rng), version)
+        return f"{_phrase(self.entry, None)}; name only: {self.note}"
+
+    def _fixed(self, version: str | None) -> str | None:
         if self.entry is None:
             return self.fixed_version
-        return _fixed(self.rng, self.entry, self.version)
+        return _fixed(self.rng, self.entry, version)
 
-    def settled(self) -> Hit:
-        """The same hit with its evidence and fixed version written out."""
+    def settled(self, version: str | None = None) -> Hit:
+        """The same hit with its evidence and fixed version written out. ``version`` is the
+        inventory version of a hit shared by the profiles of one range (made without it)."""
         if self.entry is None:
             return self
-        return Hit(self.kind, self.confidence, self.evidence, self.fixed)
+        if self.version is not None:
+            version = self.version
+        return Hit(self.kind, self.confidence, self._evidence(version), self._fixed(version))
 
     def beats(self, other: Hit | None) -> bool:
         if other is None:
@@ -240,59 +251,53 @@ def release_fits(
 
 def _fixed(rng: VersionRange | None, entry: AffectedProduct, version: str | None) -> str | None:
     """The first version that is not affected: the range's end, else the lowest of the
-    entry's fixed versions above the asset's."""
+    entry's fixed versions above the asset's (the first stated when they cannot be
+    compared, or none is above)."""
     if rng is not None and rng.fixed and wildcard_prefix(rng.fixed) is None:
         return rng.fixed
+    candidates = entry.fixed_versions
+    if not candidates:
+        return None
+    if version is None or len(candidates) == 1:
+        return candidates[0]
     scheme = rng.scheme if rng is not None else VersionScheme.GENERIC
-    candidates = list(entry.fixed_versions)
-    if version is not None and len(candidates) > 1:
-        try:
-            above = [v for v in candidates if compare(v, version, scheme) > 0]
-            candidates = sorted(above, key=lambda v: version_key(v, scheme)) or candidates
-        except InputError:
-            pass
-    return candidates[0] if candidates else None
+    ordered = _ordered_fixes(candidates, scheme)
+    key = key_of(version, scheme)
+    if ordered is None or key is None:
+        return candidates[0]
+    keys, texts = ordered
+    above = bisect_right(keys, key)
+    return texts[above] if above < len(texts) else candidates[0]
+
+
+@lru_cache(maxsize=1 << 14)
+def _ordered_fixes(
+    fixes: tuple[str, ...], scheme: VersionScheme
+) -> tuple[list[VersionKey], list[str]] | None:
+    """An entry's fixed versions sorted (stable), with their keys; None if one is unreadable."""
+    keyed: list[tuple[VersionKey, str]] = []
+    for text in fixes:
+        key = key_of(text, scheme)
+        if key is None:
+            return None
+        keyed.append((key, text))
+    keyed.sort(key=lambda pair: pair[0])
+    return [k for k, _ in keyed], [t for _, t in keyed]
+
+
+@lru_cache(maxsize=1 << 12)
+def _range_set(ranges: tuple[VersionRange, ...]) -> RangeSet:
+    """The ranges of an entry compiled (a prepared corpus passes its own, compiled once)."""
+    return RangeSet.of(ranges)
 
 
 def _ranges_outcome(
-    entry: AffectedProduct, version: str | None
+    entry: AffectedProduct, version: str | None, ranges: RangeSet | None = None
 ) -> tuple[bool | None, VersionRange | None, str]:
     """(in a range?, the range that decided, why undecided)."""
     if not entry.ranges:
         return None, None, "no version stated"
-    unknown = False
-    for rng in entry.ranges:
-        inside = in_range(version, rng)
-        if inside is not True and rng.exact is not None and version is not None:
-            inside = _same_build(rng, version) or inside
-        if inside is True:
-            return True, rng, ""
-        unknown = unknown or inside is None
-    if not unknown:
-        return False, None, ""
-    return None, None, "no inventory version" if version is None else "version range unreadable"
-
-
-# "1.4.2.0-9d9eff4", "2.3.1+g1a2b3c4": a release with the commit it was built from.
-_COMMIT_SUFFIX = re.compile(
-    r"^(?P<release>.*\d)[-+](?:g)?(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}$"
-)
-
-
-@lru_cache(maxsize=1 << 12)
-def _release_of_build(exact: str) -> str | None:
-    found = _COMMIT_SUFFIX.match(exact.strip().lower())
-    return found["release"] if found else None
-
-
-def _same_build(rng: VersionRange, version: str) -> bool | None:
-    """An exact version with a commit suffix is its release: an inventory that has
-    "1.4.2.0" runs the "1.4.2.0-9d9eff4" an advisory lists (inventories drop the commit)."""
-    assert rng.exact is not None
-    release = _release_of_build(rng.exact)
-    if release is None or _release_of_build(version) is not None:
-        return None
-    return in_range(version, replace(rng, exact=release))
+    return (ranges or _range_set(entry.ranges)).decide(version)
 
 
 def _phrase(entry: AffectedProduct, rng: VersionRange | None) -> str:
@@ -393,6 +398,7 @@ def name_outcome(
     release: str | None = None,
     factor: float = 1.0,
     needs_version: bool = False,
+    ranges: RangeSet | None = None,
 ) -> Outcome:
     """The entry's ranges against the profile's version, under the collision guards.
 
@@ -405,7 +411,7 @@ def name_outcome(
     if agreement is None and is_generic(key):
         return None
     version = profile.version
-    inside, rng, why = _ranges_outcome(entry, version)
+    inside, rng, why = _ranges_outcome(entry, version, ranges)
     if release is not None:
         fits = release_fits(release, (rng,) if rng is not None else entry.ranges, version)
         if fits is False:
@@ -415,11 +421,7 @@ def name_outcome(
     if inside is False:
         return False
     if inside is True and rng is not None:
-        confidence = CONFIDENCE["name_vendor" if agreement else "name"]
-        factor *= _range_factor(rng, entry)
-        if factor != 1.0:
-            confidence = round(confidence * factor, 3)
-        return Hit(MatchKind.NAME_VERSION, confidence, "", None, entry, rng, version)
+        return range_hit(entry, rng, version, agreement, factor)
     if needs_version or (agreement is None and not is_distinctive(key)):
         return None
     confidence = CONFIDENCE["undecided_vendor" if agreement else "undecided"]
@@ -428,7 +430,28 @@ def name_outcome(
     return Hit(MatchKind.NAME_ONLY, confidence, why, None, entry, None, version)
 
 
-def entry_cpe_outcome(entry: AffectedProduct, text: str, crit: Cpe, profile: Profile) -> Outcome:
+def range_hit(
+    entry: AffectedProduct,
+    rng: VersionRange,
+    version: str | None,
+    agreement: bool | None,
+    factor: float = 1.0,
+) -> Hit:
+    """The name+version evidence of an entry whose range ``rng`` holds the version."""
+    confidence = CONFIDENCE["name_vendor" if agreement else "name"]
+    factor *= _range_factor(rng, entry)
+    if factor != 1.0:
+        confidence = round(confidence * factor, 3)
+    return Hit(MatchKind.NAME_VERSION, confidence, "", None, entry, rng, version)
+
+
+def entry_cpe_outcome(
+    entry: AffectedProduct,
+    text: str,
+    crit: Cpe,
+    profile: Profile,
+    ranges: RangeSet | None = None,
+) -> Outcome:
     """One CPE of an affected entry (CVE 5, CISA ADP, CSAF) against the asset's own CPE.
 
     When the entry also states versions, they govern and the CPE only names the product:
@@ -446,7 +469,7 @@ def entry_cpe_outcome(entry: AffectedProduct, text: str, crit: Cpe, profile: Pro
         if value is None:
             return _undecided(matched + "; version undecided", CONFIDENCE["undecided_identifier"])
         return Hit(MatchKind.CPE, CONFIDENCE[level], matched)
-    inside, rng, why = _ranges_outcome(entry, profile.version)
+    inside, rng, why = _ranges_outcome(entry, profile.version, ranges)
     if inside is False:
         return False
     if inside is True and rng is not None:

@@ -5,6 +5,11 @@ the scheme's precedence. Keys are built once and cached, so comparing is a tuple
 in C. Every key of one scheme has the same shape position by position, so the order is total
 (never a ``TypeError``). The rules per scheme are described in docs/matching-versions.md.
 
+The parsers of each scheme live in :mod:`tocsin.watch.match.version_schemes`; this module
+caches them and builds comparison, series prefixes and ranges on top. A statement's ranges
+compile once into a :class:`RangeSet` (bounds parsed for each scheme that can read them),
+which a prepared corpus keeps, so that deciding a version is a few tuple comparisons.
+
 Unreadable text raises :class:`InvalidVersionError` from :func:`compare` and
 :func:`parse_version`; :func:`in_range` and :func:`matches_prefix` never raise and answer
 ``None`` ("unknown") instead, so callers can lower their confidence rather than drop a match.
@@ -14,15 +19,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, total_ordering
-from itertools import chain
 
 from tocsin.errors import InputError
 from tocsin.model.advisory import VersionRange, VersionScheme
+from tocsin.watch.match.version_schemes import PARSERS, ZERO, Item, VersionKey, generic_items
 
-VersionKey = tuple[object, ...]
-Item = tuple[int, int | str]
+__all__ = [
+    "MAX_VERSION_LENGTH",
+    "InvalidVersionError",
+    "Item",
+    "RangeSet",
+    "KeySpan",
+    "RangeTest",
+    "Version",
+    "VersionKey",
+    "clear_caches",
+    "compare",
+    "describe_range",
+    "generic_key",
+    "in_range",
+    "is_valid",
+    "key_of",
+    "matches_prefix",
+    "parse_version",
+    "release_of_build",
+    "version_key",
+    "wildcard_prefix",
+]
 
 MAX_VERSION_LENGTH = 128
 _CACHE_SIZE = 1 << 17
@@ -37,307 +62,6 @@ class InvalidVersionError(InputError, ValueError):
         self.scheme = scheme
 
 
-# --- generic: numeric and alphabetic runs -------------------------------------------------
-
-_PRE, _END, _POST, _NUM = 0, 1, 2, 3
-_END_ITEM: Item = (_END, 0)
-_ZERO: Item = (_NUM, 0)
-_GENERIC_TOKEN = re.compile(r"(?P<num>[0-9]+)|(?P<glued>[a-z]+)(?=[0-9])|(?P<word>[a-z]+)")
-_PRE_WORDS = {  # pre-release words, in order
-    word: rank
-    for rank, words in enumerate(["dev", "alpha ea", "beta", "milestone", "pre preview", "rc cr"])
-    for word in words.split()
-} | {"snapshot": 6}
-# Single letters are pre-release markers only when a number follows ("2.0a1", "5.0m3");
-# alone they are letter releases ("1.1.1w", "2.8.123e", "9.3b").
-_PRE_GLUED = {**_PRE_WORDS, "a": 1, "b": 2, "m": 3, "c": 5}
-_IGNORED_WORDS = frozenset({"version", "ver", "release", "final", "ga", "stable"})
-_EPOCH = re.compile(r"([0-9]+):(.+)", re.DOTALL)
-
-
-def _generic_items(text: str) -> list[Item] | None:
-    """The raw items of a generic version (no trimming), or None without any number."""
-    text = text.strip().lower()
-    if text[:1] == "v" and text[1:2].isdigit():
-        text = text[1:]
-    items: list[Item] = []
-    for m in _GENERIC_TOKEN.finditer(text):
-        token = m.group()
-        if m.lastgroup == "num":
-            items.append((_NUM, int(token)))
-        elif token not in _IGNORED_WORDS:
-            rank = (_PRE_GLUED if m.lastgroup == "glued" else _PRE_WORDS).get(token)
-            items.append((_PRE, rank) if rank is not None else (_POST, token))
-    if not any(item[0] == _NUM for item in items):
-        return None
-    return items
-
-
-def _generic_key(text: str) -> VersionKey | None:
-    epoch = 0
-    m = _EPOCH.fullmatch(text.strip())
-    if m:
-        epoch, text = int(m[1]), m[2]
-    items = _generic_items(text)
-    if items is None:
-        return None
-    out: list[Item] = []
-    for item in items:
-        if item[0] != _NUM:  # "7.2.0-rc1" == "7.2-rc1": zeros before a word do not count
-            while out and out[-1] == _ZERO:
-                out.pop()
-        out.append(item)
-    while out and out[-1] == _ZERO:  # 7.2 == 7.2.0
-        out.pop()
-    out.append(_END_ITEM)
-    # Flat (epoch, rank, value, rank, value, ...): values of equal ranks have equal types.
-    return (epoch, *chain.from_iterable(out))
-
-
-# --- semver 2.0 (npm, cargo, go): loose on the number of parts -----------------------------
-
-_SEMVER = re.compile(
-    r"\s*[vV=]?\s*([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?"
-    r"(?:-([0-9A-Za-z.-]+)|([A-Za-z][0-9A-Za-z.-]*))?(?:\+[0-9A-Za-z.-]*)?\s*"
-)
-
-
-def _semver_key(text: str) -> VersionKey | None:
-    m = _SEMVER.fullmatch(text)
-    if not m:
-        return None
-    core = (int(m[1]), int(m[2] or 0), int(m[3] or 0))
-    pre = m[4] or m[5]
-    if not pre:
-        return (*core, (1,))
-    idents: list[tuple[int, int, str]] = []
-    for ident in pre.split("."):
-        if not ident:
-            return None
-        # Numeric identifiers sort numerically and before alphanumeric ones (semver 11.4).
-        idents.append((0, int(ident), "") if ident.isdigit() else (1, 0, ident))
-    return (*core, (0, *idents))
-
-
-# --- PEP 440 (pypi) --------------------------------------------------------------------------
-
-_PEP440 = re.compile(
-    r"""\s*v?
-    (?:(?P<epoch>[0-9]+)!)?
-    (?P<release>[0-9]+(?:\.[0-9]+)*)
-    (?P<pre>[-_.]?(?P<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?P<pre_n>[0-9]+)?)?
-    (?P<post>(?:-(?P<post_n1>[0-9]+))|(?:[-_.]?(?P<post_l>post|rev|r)[-_.]?(?P<post_n2>[0-9]+)?))?
-    (?P<dev>[-_.]?(?P<dev_l>dev)[-_.]?(?P<dev_n>[0-9]+)?)?
-    (?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?
-    \s*""",
-    re.VERBOSE | re.IGNORECASE | re.ASCII,
-)
-_PEP440_PRE = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
-_LOCAL_SPLIT = re.compile(r"[-_.]")
-
-
-def _pypi_key(text: str) -> VersionKey | None:
-    m = _PEP440.fullmatch(text)
-    if not m:
-        return None
-    release = [int(part) for part in m["release"].split(".")]
-    while release and release[-1] == 0:
-        release.pop()
-    if m["pre"] is None:
-        # A dev release without pre or post sorts before every pre-release: 1.0.dev0 < 1.0a0.
-        pre: VersionKey = (-1,) if m["post"] is None and m["dev"] is not None else (1,)
-    else:
-        pre = (0, _PEP440_PRE[m["pre_l"].lower()], int(m["pre_n"] or 0))
-    post: VersionKey = (-1,) if m["post"] is None else (0, int(m["post_n1"] or m["post_n2"] or 0))
-    dev: VersionKey = (1,) if m["dev"] is None else (0, int(m["dev_n"] or 0))
-    local: VersionKey = (0,)
-    if m["local"]:
-        local = (
-            1,
-            *(
-                (1, int(seg), "") if seg.isdigit() else (0, 0, seg.lower())
-                for seg in _LOCAL_SPLIT.split(m["local"])
-            ),
-        )
-    return (int(m["epoch"] or 0), tuple(release), pre, post, dev, local)
-
-
-# --- Debian (dpkg's verrevcmp) ---------------------------------------------------------------
-
-_DEB_UPSTREAM = re.compile(r"[0-9][A-Za-z0-9.+~:-]*")
-_DEB_REVISION = re.compile(r"[A-Za-z0-9.+~]+")
-_DEB_PAIR = re.compile(r"([^0-9]*)([0-9]*)")
-_DEB_END = ((0,), 0)
-_DIGITS = re.compile(r"[0-9]+")
-
-
-def _deb_order(ch: str) -> int:
-    if ch == "~":
-        return -1
-    if ch.isascii() and ch.isalpha():
-        return ord(ch)
-    return ord(ch) + 256
-
-
-def _deb_part(text: str) -> VersionKey:
-    """Alternating non-digit and digit runs; each non-digit run ends with 0 (its end),
-    which sorts above '~' and below everything else, exactly like dpkg's order()."""
-    pairs: list[object] = []
-    for m in _DEB_PAIR.finditer(text):
-        if m.group():
-            chars = (*(_deb_order(ch) for ch in m[1]), 0)
-            pairs.append((chars, int(m[2]) if m[2] else 0))
-    pairs.append(_DEB_END)  # stands for the empty runs dpkg compares a shorter string with
-    return tuple(pairs)
-
-
-def _split_epoch(text: str) -> tuple[int, str] | None:
-    """("1", "2.3") out of "1:2.3" (deb, rpm); None when the epoch is not a number."""
-    head, colon, rest = text.strip().partition(":")
-    if not colon:
-        return 0, head
-    return (int(head), rest) if _DIGITS.fullmatch(head) else None
-
-
-def _deb_key(text: str) -> VersionKey | None:
-    split = _split_epoch(text)
-    if split is None:
-        return None
-    epoch, text = split
-    upstream, dash, revision = text.rpartition("-")
-    if not dash:
-        upstream, revision = text, ""
-    if not _DEB_UPSTREAM.fullmatch(upstream):
-        return None
-    if revision and not _DEB_REVISION.fullmatch(revision):
-        return None
-    return (epoch, _deb_part(upstream), _deb_part(revision or "0"))
-
-
-# --- RPM (rpmvercmp) -------------------------------------------------------------------------
-
-_RPM_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+|[~^]")
-_RPM_ALNUM = re.compile(r"[A-Za-z0-9]")
-# Token kinds: '~' sorts before the end, '^' after the end but before any segment,
-# letters before numbers (rpmvercmp: "numeric segments are newer than alpha").
-_RPM_TILDE, _RPM_END, _RPM_CARET = (0,), (1,), (2,)
-
-
-def _rpm_segments(text: str) -> VersionKey:
-    tokens: list[object] = []
-    for piece in _RPM_TOKEN.findall(text):
-        if piece == "~":
-            tokens.append(_RPM_TILDE)
-        elif piece == "^":
-            tokens.append(_RPM_CARET)
-        elif piece[0].isdigit():
-            tokens.append((4, int(piece)))
-        else:
-            tokens.append((3, piece))
-    tokens.append(_RPM_END)
-    return tuple(tokens)
-
-
-def _rpm_key(text: str) -> VersionKey | None:
-    split = _split_epoch(text)
-    if split is None:
-        return None
-    epoch, text = split
-    version, dash, release = text.rpartition("-")
-    if not dash:
-        version = text
-    if not _RPM_ALNUM.search(version):
-        return None
-    # rpm ignores a missing release; for a total order it sorts before any release.
-    return (epoch, _rpm_segments(version), _rpm_segments(release) if dash else ())
-
-
-# --- Maven (the POM reference's version order) -----------------------------------------------
-
-_MAVEN_PIECE = re.compile(r"[0-9]+|[^0-9.-]+|[.-]")
-_MAVEN_QUALIFIERS = {  # alpha < beta < milestone < rc = cr < snapshot < "" = ga = final < sp
-    word: rank
-    for rank, words in enumerate(["alpha", "beta", "milestone", "rc cr", "snapshot"])
-    for word in words.split()
-} | {"": 5, "ga": 5, "final": 5, "release": 5, "sp": 6}
-_MAVEN_SHORT = {"a": "alpha", "b": "beta", "m": "milestone"}
-_MAVEN_RELEASE, _MAVEN_UNKNOWN = 5, 7
-_MAVEN_STOP = (0,)
-# A token: (kind, number or qualifier rank, unknown qualifier's name). Kinds order
-# ".qualifier" = "-qualifier" < "-number" < ".number".
-_Token = tuple[int, int, str]
-
-
-def _maven_tokens(text: str) -> list[tuple[bool, _Token]]:
-    """(follows a hyphen, token) pairs; a digit/letter transition counts as a hyphen."""
-    pieces = _MAVEN_PIECE.findall(text.strip().lower())
-    tokens: list[tuple[bool, _Token]] = []
-    sep: str | None = "."
-    for i, piece in enumerate(pieces):
-        if piece in (".", "-"):
-            if sep is not None:  # an empty token counts as 0
-                tokens.append((sep == "-", (2 if sep == "." else 1, 0, "")))
-            sep = piece
-            continue
-        hyphen = sep != "."
-        sep = None
-        if piece[0].isdigit():
-            tokens.append((hyphen, (1 if hyphen else 2, int(piece), "")))
-            continue
-        glued = i + 1 < len(pieces) and pieces[i + 1][0].isdigit()
-        name = _MAVEN_SHORT.get(piece, piece) if glued else piece
-        rank = _MAVEN_QUALIFIERS.get(name)
-        token = (0, rank, "") if rank is not None else (0, _MAVEN_UNKNOWN, name)
-        tokens.append((hyphen, token))
-    if sep is not None and tokens:
-        tokens.append((sep == "-", (2 if sep == "." else 1, 0, "")))
-    return tokens
-
-
-def _maven_sign(token: _Token) -> int:
-    """How a token compares with the padding ("null") of a shorter version."""
-    if token[0] == 0:
-        return (token[1] > _MAVEN_RELEASE) - (token[1] < _MAVEN_RELEASE)
-    return 1 if token[1] else 0
-
-
-def _maven_key(text: str) -> VersionKey | None:
-    if not text.strip():
-        return None
-    groups: list[list[_Token]] = []
-    for hyphen, token in _maven_tokens(text):
-        if hyphen or not groups:  # a hyphen (or the start) opens a group
-            groups.append([])
-        groups[-1].append(token)
-    kept: list[_Token] = []
-    for group in groups:  # trailing "null" values are trimmed at each hyphen
-        while group and _maven_sign(group[-1]) == 0:
-            group.pop()
-        kept.extend(group)
-    # Each element carries the sign of the first non-null token from it onwards, so the
-    # end marker (0,) of a shorter version compares with it exactly like null padding.
-    elements: list[object] = [_MAVEN_STOP]
-    ahead = 1
-    for token in reversed(kept):
-        ahead = _maven_sign(token) or ahead
-        elements.append((ahead, *token))
-    elements.reverse()
-    return tuple(elements)
-
-
-# --- public API ------------------------------------------------------------------------------
-
-_PARSERS: dict[VersionScheme, Callable[[str], VersionKey | None]] = {
-    VersionScheme.GENERIC: _generic_key,
-    VersionScheme.SEMVER: _semver_key,
-    VersionScheme.NPM: _semver_key,
-    VersionScheme.PYPI: _pypi_key,
-    VersionScheme.DEB: _deb_key,
-    VersionScheme.RPM: _rpm_key,
-    VersionScheme.MAVEN: _maven_key,
-}
-
-
 def _cached(parse: Callable[[str], VersionKey | None]) -> Callable[[str], VersionKey | None]:
     @lru_cache(maxsize=_CACHE_SIZE)
     def key(text: str) -> VersionKey | None:
@@ -349,10 +73,20 @@ def _cached(parse: Callable[[str], VersionKey | None]) -> Callable[[str], Versio
 
 
 # One cache per parser, keyed by the text alone: hashing an enum member runs Python code.
-_BY_PARSER = {parse: _cached(parse) for parse in set(_PARSERS.values())}
-_KEYS = {scheme: _BY_PARSER[parse] for scheme, parse in _PARSERS.items()}
+_BY_PARSER = {parse: _cached(parse) for parse in set(PARSERS.values())}
+_KEYS = {scheme: _BY_PARSER[parse] for scheme, parse in PARSERS.items()}
 _GENERIC = VersionScheme.GENERIC
 _generic_cached = _KEYS[_GENERIC]
+
+
+def key_of(text: str, scheme: VersionScheme) -> VersionKey | None:
+    """The key of ``text`` under ``scheme`` (cached), or None when the scheme cannot read it."""
+    return _cached_key(text, scheme)
+
+
+def generic_key(text: str) -> VersionKey | None:
+    """The generic key of ``text`` (cached), or None when it has no number."""
+    return _generic_cached(text)
 
 
 def _cached_key(text: str, scheme: VersionScheme) -> VersionKey | None:
@@ -364,6 +98,7 @@ def clear_caches() -> None:
     for key in _BY_PARSER.values():
         key.cache_clear()  # type: ignore[attr-defined]
     _prefix_items.cache_clear()
+    wildcard_prefix.cache_clear()
     _compile_range.cache_clear()
 
 
@@ -426,6 +161,7 @@ def is_valid(text: str, scheme: VersionScheme = VersionScheme.GENERIC) -> bool:
 _WILDCARD_TAIL = re.compile(r"(?:\.?\*|[._ -][xX])+\s*$")
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def wildcard_prefix(text: str) -> str | None:
     """``"7.2"`` for ``"7.2.x"``, ``"4"`` for ``"4.*"``, ``""`` for ``"*"``; None if no wildcard."""
     m = _WILDCARD_TAIL.search(text)
@@ -436,7 +172,7 @@ def wildcard_prefix(text: str) -> str | None:
 def _prefix_items(text: str) -> tuple[Item, ...] | None:
     if len(text) > MAX_VERSION_LENGTH:
         return None
-    items = _generic_items(text)
+    items = generic_items(text)
     return None if items is None else tuple(items)
 
 
@@ -455,7 +191,7 @@ def matches_prefix(version: str, prefix: str) -> bool | None:
     if want is None or have is None:
         return None
     if len(have) < len(want):
-        have = have + (_ZERO,) * (len(want) - len(have))
+        have = have + (ZERO,) * (len(want) - len(have))
     return have[: len(want)] == want
 
 
@@ -548,6 +284,151 @@ def in_range(version: str | None, rng: VersionRange) -> bool | None:
         if key is not None and bounds is not None:
             return _check(version, key, bounds)
     return None
+
+
+# --- ranges compiled once --------------------------------------------------------------------
+
+# "1.4.2.0-9d9eff4", "2.3.1+g1a2b3c4": a release with the commit it was built from.
+_COMMIT_SUFFIX = re.compile(
+    r"^(?P<release>.*\d)[-+](?:g)?(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}$"
+)
+
+
+@lru_cache(maxsize=1 << 12)
+def release_of_build(text: str) -> str | None:
+    """ "1.4.2.0" for "1.4.2.0-9d9eff4" (a release and its commit); None for other text."""
+    found = _COMMIT_SUFFIX.match(text.strip().lower())
+    return found["release"] if found else None
+
+
+_KeyOf = Callable[[str], VersionKey | None]
+_NUM = ZERO[0]
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpan:
+    """The generic keys a generic range holds: from ``low`` (exclusive or not), below
+    ``below``, up to ``up_to``. Exact for every version whose generic key is known and that
+    has no epoch: such a version is in the range exactly when its key is in the span."""
+
+    low: VersionKey | None
+    low_exclusive: bool
+    below: VersionKey | None
+    up_to: VersionKey | None
+
+    @classmethod
+    def of(cls, b: _Bounds) -> KeySpan | None:
+        if b.exact is not None:
+            return cls(b.exact, False, None, b.exact)
+        if b.exact_series is not None:  # "7.2.x": the keys that start like 7.2's
+            series = _series_keys(b.exact_series)
+            return None if series is None else cls(series[0], False, series[1], None)
+        if b.up_to_series is not None:  # "<= 6.6.*": up to 6.6 and its whole series
+            series = _series_keys(b.up_to_series)
+            if series is None:
+                return None
+            below = series[1] if b.below is None else min(b.below, series[1])
+            return cls(b.low, b.low_exclusive, below, None)
+        return cls(b.low, b.low_exclusive, b.below, b.up_to)
+
+
+def _series_keys(series: str) -> tuple[VersionKey, VersionKey] | None:
+    """(first, past the last) generic key of the versions :func:`matches_prefix` puts in a
+    series of plain numbers ("6.6", "7.2.x"): the keys that begin like the stem's. None
+    when that does not hold (a word, an epoch, or a trailing zero the key drops)."""
+    stem = wildcard_prefix(series)
+    stem = series.strip() if stem is None else stem
+    key = _generic_cached(stem) if stem and ":" not in stem else None
+    items = _prefix_items(stem) if key is not None else None
+    if key is None or items is None or key[0] != 0 or len(key) != 2 * len(items) + 3:
+        return None
+    if any(rank != _NUM for rank, _ in items) or items[-1][1] == 0:
+        return None
+    prefix = key[:-2]  # without the end marker
+    last = prefix[-1]
+    assert isinstance(last, int)
+    return prefix, (*prefix[:-1], last + 1)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RangeTest:
+    """One range with its bounds parsed once, for every scheme that can read them: the
+    range's own, then generic (what :func:`in_range` would try, in that order)."""
+
+    rng: VersionRange
+    always: bool  # all versions, or no bound at all
+    tries: tuple[tuple[_KeyOf, _Bounds], ...]
+    build: RangeTest | None = None  # an exact "1.4.2.0-9d9eff4": its release "1.4.2.0"
+    # For a generic range without a build: the interval of generic keys it holds, so that
+    # sorted keys can be bisected (:class:`KeySpan`); None when no interval says it.
+    plain: KeySpan | None = None
+
+    @classmethod
+    def of(cls, rng: VersionRange) -> RangeTest:
+        always = rng.all_versions or rng.is_unbounded
+        schemes = (rng.scheme,) if rng.scheme is _GENERIC else (rng.scheme, _GENERIC)
+        tries = []
+        if not always:
+            for scheme in schemes:
+                bounds = _compile_range(rng, scheme)
+                if bounds is not None:
+                    tries.append((_KEYS[scheme], bounds))
+        build = None
+        if rng.exact is not None and (release := release_of_build(rng.exact)) is not None:
+            build = cls.of(replace(rng, exact=release))
+        plain = None
+        if rng.scheme is _GENERIC and tries and build is None:
+            plain = KeySpan.of(tries[0][1])
+        return cls(rng, always, tuple(tries), build, plain)
+
+    def contains(self, version: str | None) -> bool | None:
+        """:meth:`holds`, and an exact build with a commit suffix holds its release: an
+        inventory that has "1.4.2.0" runs the "1.4.2.0-9d9eff4" an advisory lists
+        (inventories drop the commit)."""
+        inside = self.holds(version)
+        if inside is not True and self.build is not None and version is not None:
+            if release_of_build(version) is None and self.build.holds(version):
+                return True
+        return inside
+
+    def holds(self, version: str | None) -> bool | None:
+        """The same answer as ``in_range(version, self.rng)``."""
+        if self.always:
+            return True
+        if version is None:
+            return None
+        for key_of, bounds in self.tries:
+            key = key_of(version)
+            if key is not None:
+                return _check(version, key, bounds)
+        return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RangeSet:
+    """The ranges of one statement (an affected entry), compiled once and decided for any
+    number of versions: prepared with the corpus, not per asset (docs/matching.md)."""
+
+    tests: tuple[RangeTest, ...]
+
+    @classmethod
+    def of(cls, ranges: tuple[VersionRange, ...]) -> RangeSet:
+        return cls(tuple(RangeTest.of(rng) for rng in ranges))
+
+    def decide(self, version: str | None) -> tuple[bool | None, VersionRange | None, str]:
+        """(in a range?, the first range that contains the version, why undecided)."""
+        if not self.tests:
+            return None, None, "no version stated"
+        unknown = False
+        for test in self.tests:
+            inside = test.contains(version)
+            if inside is True:
+                return True, test.rng, ""
+            unknown = unknown or inside is None
+        if not unknown:
+            return False, None, ""
+        why = "no inventory version" if version is None else "version range unreadable"
+        return None, None, why
 
 
 def describe_range(rng: VersionRange) -> str:

@@ -34,8 +34,11 @@ go beyond its loop, are in :mod:`tocsin.watch.sources.cve5_versions`):
   version when no range has one; a product whose entries state only unaffected (or git, or
   unknown) versions gets no affected entry.
 - ``versionType`` gives the scheme (semver, maven, pypi/python, npm, rpm, deb; otherwise
-  generic, or the package collection's when absent). Git commit ranges cannot be compared
-  with installed versions: each is a counted skip, as is each ``status: unknown`` entry.
+  generic, or the package collection's when absent). When the declared scheme cannot read
+  every bound of a range (Juniper's "semver" Junos ``22.4R3-S3``, Checkmk's ``2.1.0p41``)
+  and generic can, the range is generic: its bounds are then ordered alike. Git commit
+  ranges cannot be compared with installed versions: each is a counted skip, as is each
+  ``status: unknown`` entry.
 - An ``affected`` entry naming no product ("n/a", "-", empty) carries nothing to match and
   is left out (the MITRE legacy records write vendor "n/a", product "n/a", version "n/a").
 - When an entry has both ``cpes`` and ``versions``, the versions govern: Microsoft writes

@@ -52,6 +52,7 @@ from tocsin.watch.match.freetext import parse_product_version
 from tocsin.watch.match.versions import (
     InvalidVersionError,
     VersionKey,
+    is_valid,
     version_key,
     wildcard_prefix,
 )
@@ -171,6 +172,8 @@ def read_version(entry: VersionEntry, said: Statement, skip: Callable[[str], Non
     start = None if version.lower() in _OPEN_START else version
     inclusive = bound == "lessThanOrEqual"
     span = _Span(start, exclusive, upper, inclusive, scheme, text)
+    values = (start, span.end[0], *(change.at for change in entry.changes))
+    span = replace(span, scheme=readable_scheme(scheme, values))
     if not span.holds_a_version():
         # "73.0.3683.75 less than 73.0.3683.75" holds no version: Chrome and HackerOne
         # write it for "before 73.0.3683.75", as their descriptions say.
@@ -301,6 +304,24 @@ def _key(text: str, scheme: VersionScheme) -> VersionKey:
         if scheme is _V.GENERIC:
             raise
         return version_key(text if stem is None else stem, _V.GENERIC)
+
+
+def readable_scheme(scheme: VersionScheme, values: Iterable[str | None]) -> VersionScheme:
+    """The declared scheme when it reads every bound of a range, else generic when generic
+    reads them all: a CNA's ``versionType: semver`` on Junos "22.4R3-S3" or Checkmk
+    "2.1.0p41" (a release's own patch levels, after it, which semver would sort before it)
+    is compared as generic, the way every bound of the range is then ordered alike."""
+    if scheme is _V.GENERIC:
+        return scheme
+    texts = [_stem(v) for v in values if v and is_version(v)]
+    if all(is_valid(t, scheme) for t in texts if t):
+        return scheme
+    return _V.GENERIC if all(is_valid(t, _V.GENERIC) for t in texts if t) else scheme
+
+
+def _stem(text: str) -> str:
+    stem = wildcard_prefix(text)
+    return (text if stem is None else stem).strip()
 
 
 def is_version(text: str) -> bool:

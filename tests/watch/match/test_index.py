@@ -1,0 +1,91 @@
+"""The inventory index's group versions: bisecting sorted generic keys decides exactly as
+reading each version (RangeSet.decide), for plain, series and exact ranges."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tocsin.model.advisory import VersionRange, VersionScheme
+from tocsin.watch.match.cpe_config import CpeSet
+from tocsin.watch.match.evidence import Profile
+from tocsin.watch.match.index import GroupVersions
+from tocsin.watch.match.versions import RangeSet
+
+_PARTS = st.sampled_from(
+    ["0", "1", "2", "4", "4", "10", "126", "00", "a", "rc1", "p3", "R3", "S2", "1", "2"]
+)
+_SEPARATORS = st.sampled_from([".", ".", ".", "-", ""])
+
+
+@st.composite
+def versions(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.tuples(_SEPARATORS, _PARTS), min_size=1, max_size=4))
+    text = draw(st.sampled_from(["", "", "v", "1:"])) + draw(st.sampled_from(["1", "2", "5"]))
+    return text + "".join(sep + part for sep, part in parts)
+
+
+@st.composite
+def bounds(draw: st.DrawFn) -> str:
+    text = draw(versions())
+    return text + draw(st.sampled_from(["", "", ".*", ".x", "*"]))
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> VersionRange:
+    kind = draw(st.sampled_from(["exact", "span", "all"]))
+    scheme = draw(st.sampled_from([VersionScheme.GENERIC] * 3 + [VersionScheme.SEMVER]))
+    if kind == "exact":
+        return VersionRange(exact=draw(bounds()), scheme=scheme)
+    if kind == "all":
+        return VersionRange(all_versions=True)
+    optional = st.one_of(st.none(), bounds())
+    return VersionRange(
+        introduced=draw(optional),
+        introduced_exclusive=draw(st.booleans()),
+        fixed=draw(optional),
+        last_affected=draw(optional),
+        scheme=scheme,
+    )
+
+
+def profile(version: str | None) -> Profile:
+    return Profile("acme", "widget", version, None, None, None, CpeSet(()), True)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), versions()), min_size=1, max_size=12),
+    st.lists(ranges(), min_size=1, max_size=4),
+)
+def test_bisection_decides_as_each_version(
+    texts: list[str | None], stated: list[VersionRange]
+) -> None:
+    profiles = [profile(text) for text in texts]
+    group = GroupVersions.of(range(len(profiles)), profiles)
+    compiled = RangeSet.of(tuple(stated))
+    held, unknown = group.held(compiled)
+    for pid in group.pids:
+        inside, rng, _ = compiled.decide(profiles[pid].version)
+        if inside is True:
+            assert held.get(pid) is rng, (profiles[pid].version, stated)
+        elif inside is False:
+            assert pid not in held and pid not in unknown, (profiles[pid].version, stated)
+        else:
+            assert pid not in held and pid in unknown, (profiles[pid].version, stated)
+    assert set(group.others) == {pid for pid, text in enumerate(texts) if text is None} | {
+        pid for pid in group.others if texts[pid] is not None
+    }
+
+
+def test_a_kernel_series_is_bisected() -> None:
+    """ "unaffected from 5.4.126 up to 5.4.*" (the kernel CNA's fixed branches)."""
+    texts = ["5.4.125", "5.4.126", "5.4.300", "5.40.1", "5.10.2", "6.1.1"]
+    profiles = [profile(text) for text in texts]
+    group = GroupVersions.of(range(len(texts)), profiles)
+    rng = VersionRange(introduced="5.4.126", last_affected="5.4.*")
+    compiled = RangeSet.of((rng,))
+    assert compiled.tests[0].plain is not None
+    held, unknown = group.held(compiled)
+    assert {texts[pid] for pid in held} == {"5.4.126", "5.4.300"}
+    assert not unknown
