@@ -94,3 +94,10 @@ def ingest_command(
         _print_ingest(report, stats)
     else:
         emit([report.summary()], output, (), wrapper="ingests")
+
+
+# The other detect commands live in modules of their own, which register on `app` (they
+# import it from here, hence at the end).
+from tocsin.cli import detect_ddos, detect_run, detect_watch  # noqa: E402, F401
+
+app.command("run")(detect_run.run)

@@ -190,6 +190,8 @@ class DuckDBEngine:
     def _alerts(
         self, con: duckdb.DuckDBPyConnection, info: dict[str, RuleInfo], outputs: list[str]
     ) -> list[Alert]:
+        if not outputs:
+            return []  # no rule raises alerts of its own (DuckDB refuses an empty executemany)
         con.execute("CREATE TEMP TABLE wanted (rule VARCHAR)")
         con.executemany("INSERT INTO wanted VALUES (?)", [(o,) for o in outputs])
         con.execute(

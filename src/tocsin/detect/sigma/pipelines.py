@@ -12,10 +12,13 @@ the Sigma taxonomy, a :data:`FIELD_MAPPINGS` entry); see docs/detect-sigma.md.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from sigma.pipelines.common import generate_windows_logsource_items
-from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.condition_expressions import parse_condition_expression
+from sigma.processing.conditions import LogsourceCondition, RuleTagCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
@@ -56,6 +59,14 @@ SYSMON_EVENT_IDS: dict[str, list[int]] = {
     "file_block_shredding": [28],
     "file_executable_detected": [29],
     "sysmon_error": [255],
+}
+# Opt-in tag: a ``process_creation`` rule with it also matches Security 4688 events (its
+# ``Image``/``ParentImage`` read ``NewProcessName``/``ParentProcessName`` there). Opt-in, so
+# SigmaHQ's rules (written for Sysmon, some testing ``Image: null``) are unchanged.
+SECURITY_4688_TAG = "tocsin.security-4688"
+SECURITY_4688_FIELDS: dict[str | None, str | list[str]] = {
+    "Image": ["Image", "NewProcessName"],
+    "ParentImage": ["ParentImage", "ParentProcessName"],
 }
 # Categories logged by PowerShell itself: (event ids, channels).
 POWERSHELL_CATEGORIES: dict[str, tuple[list[int], list[str]]] = {
@@ -116,6 +127,21 @@ def source_for(logsource: SigmaLogSource) -> str | None:
     return None
 
 
+def _category_conditions(category: str, *, tagged: bool) -> dict[str, Any]:
+    """Rule conditions of a Windows category item; ``process_creation`` honours the 4688 tag."""
+    logsource = LogsourceCondition(category=category, product="windows")
+    if category != "process_creation":
+        return {"rule_conditions": [logsource]}
+    expression = "logsource and tagged" if tagged else "logsource and not tagged"
+    with warnings.catch_warnings():  # pySigma calls pyparsing's deprecated parseString
+        warnings.simplefilter("ignore", DeprecationWarning)
+        parsed = parse_condition_expression(expression)
+    return {
+        "rule_conditions": {"logsource": logsource, "tagged": RuleTagCondition(SECURITY_4688_TAG)},
+        "rule_condition_expression": parsed,
+    }
+
+
 def _windows_items() -> list[ProcessingItem]:
     items = generate_windows_logsource_items("Channel", "{source}", "tocsin_windows_{service}")
     for category, ids in SYSMON_EVENT_IDS.items():
@@ -125,7 +151,23 @@ def _windows_items() -> list[ProcessingItem]:
                 transformation=AddConditionTransformation(
                     {"EventID": [str(i) for i in ids], "Channel": SYSMON_CHANNEL}
                 ),
-                rule_conditions=[LogsourceCondition(category=category, product="windows")],
+                **_category_conditions(category, tagged=False),
+            )
+        )
+    for identifier, transformation in (
+        ("tocsin_process_creation_4688_fields", FieldMappingTransformation(SECURITY_4688_FIELDS)),
+        (
+            "tocsin_process_creation_4688",
+            AddConditionTransformation(
+                {"EventID": ["1", "4688"], "Channel": [SYSMON_CHANNEL, "Security"]}
+            ),
+        ),
+    ):
+        items.append(
+            ProcessingItem(
+                identifier=identifier,
+                transformation=transformation,
+                **_category_conditions("process_creation", tagged=True),
             )
         )
     for category, (ids, channels) in POWERSHELL_CATEGORIES.items():
