@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, asdict, fields, replace
 
 import pytest
 
@@ -441,6 +441,22 @@ def test_findings_come_most_urgent_first(aliases: AliasTable) -> None:
     findings = match([low, vital], [kev], aliases=aliases)
     assert [f.asset for f in findings] == ["z-vital", "a-low"]
     assert findings[0].decision.rank >= findings[1].decision.rank
+
+
+def test_findings_are_ordinary_findings(aliases: AliasTable) -> None:
+    """The engine sets a finding's fields at once (match/ranking.py, _make): the result
+    must be the Finding the dataclass would make, field for field, equal, hashed and
+    frozen alike."""
+    fw = fortigate("fw", "7.2.5", exposure=Exposure.INTERNET)
+    kev = cve("CVE-2024-25", FORTIOS_72, exploitation=Exploitation(kev=True, epss=0.5))
+    (found,) = match([fw], [kev], aliases=aliases)
+    names = [f.name for f in fields(Finding)]
+    assert list(vars(found)) == names
+    again = Finding(**{name: getattr(found, name) for name in names})
+    assert found == again and hash(found) == hash(again) and repr(found) == repr(again)
+    assert replace(found, score=1).score == 1 and asdict(found) == asdict(again)
+    with pytest.raises(FrozenInstanceError):
+        found.score = 0  # type: ignore[misc]
 
 
 # --- scale ------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ asset's version removes the finding altogether.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tocsin.inventory.normalise import AliasTable
@@ -75,7 +75,8 @@ from tocsin.watch.match.names import (
     vendor_agreement,
     vendors_close,
 )
-from tocsin.watch.priority import DEFAULT_POLICY, Priority, PriorityPolicy, Signals, prioritise
+from tocsin.watch.match.ranking import Ranks, make_finding
+from tocsin.watch.priority import DEFAULT_POLICY, PriorityPolicy
 
 __all__ = ["CONFIDENCE", "Corpus", "Hit", "Matcher", "make_finding", "match"]
 
@@ -161,28 +162,27 @@ class Matcher:
         corpus = self.prepare(advisories)
         index = self.index
         chosen = corpus.candidates(index.by_product, index.by_cpe, index.by_own_cpe, index.by_purl)
-        found: list[Finding] = []
         gates: _Gates = {}  # name guards, per (name, form, group): the same for every entry
-        ranks = _Ranks(policy)
+        ranks = Ranks(policy)
         for prepared, positions in chosen:
             hits = self._hits(prepared, gates, positions)
             if hits:
                 signals = signals_for(prepared.advisory, enrichments or {}, corpus.related)
-                found.extend(ranks.findings(prepared.advisory, hits, signals))
-        found.sort(key=lambda f: (-f.decision.rank, -f.score, f.asset, f.advisory))
-        return found
+                ranks.add(prepared.advisory, hits, signals)
+        return ranks.findings()
 
     def advisory(self, advisory: Advisory) -> list[tuple[Asset, Hit]]:
         """Each asset the advisory applies to, with the best evidence."""
         if advisory.withdrawn:
             return []
-        return self._hits(prepare_advisory(advisory, self.resolver), {})
+        hits = self._hits(prepare_advisory(advisory, self.resolver), {})
+        return [(asset, hit) for assets, hit in hits for asset in assets]
 
     def _hits(
         self, prepared: PreparedAdvisory, gates: _Gates, positions: Iterable[int] | None = None
-    ) -> list[tuple[Asset, Hit]]:
-        """The verdict of each profile an advisory speaks of; ``positions`` are the entries
-        that may speak of one (all by default), in order."""
+    ) -> list[tuple[list[Asset], Hit]]:
+        """The assets of each profile an advisory applies to, with the evidence (settled);
+        ``positions`` are the entries that may speak of one (all by default), in order."""
         verdicts: dict[int, _Verdict] = {}
         denied: set[int] = set()
         if prepared.configurations:
@@ -194,13 +194,13 @@ class Matcher:
             said = _Said()
             self._entry(entry, gates, said)
             self._weigh(said, entry.entry.affected, verdicts, denied)
-        found: list[tuple[Asset, Hit]] = []
+        found: list[tuple[list[Asset], Hit]] = []
+        profiles = self.index.profiles
         for pid, verdict in verdicts.items():
             hit = verdict.result(pid in denied)
             if hit is not None:
-                profile = self.index.profiles[pid]
-                hit = hit.settled(profile.version)
-                found.extend((asset, hit) for asset in profile.assets)
+                profile = profiles[pid]
+                found.append((profile.assets, hit.settled(profile.version)))
         return found
 
     @staticmethod
@@ -345,32 +345,6 @@ class Matcher:
         return meeting, agreement
 
 
-class _Ranks:
-    """Priorities, computed once for each (signals, criticality, exposure, function,
-    confidence): priority depends on nothing else, and many advisories share signals."""
-
-    def __init__(self, policy: PriorityPolicy) -> None:
-        self.policy = policy
-        self._memo: dict[Signals, dict[tuple[object, ...], tuple[Priority, tuple[str, ...]]]] = {}
-
-    def findings(
-        self, advisory: Advisory, hits: list[tuple[Asset, Hit]], signals: Signals
-    ) -> Iterator[Finding]:
-        memo = self._memo.setdefault(signals, {})
-        cves = _cves(advisory)
-        for asset, hit in hits:
-            key = (asset.criticality, asset.exposure, asset.function, hit.confidence)
-            ranked = memo.get(key)
-            if ranked is None:
-                priority = prioritise(asset, signals, hit.confidence, self.policy)
-                ranked = memo[key] = (priority, priority.reasons)
-            yield _finding(asset, advisory, hit, signals, ranked[0], ranked[1], cves)
-
-
-def _cves(advisory: Advisory) -> tuple[str, ...]:
-    return advisory.cves or ((advisory.id,) if advisory.id.upper().startswith("CVE-") else ())
-
-
 def _close_enough(name: ProductName, vendor: str | None, form: NameForm, meeting: Meeting) -> bool:
     """A vendor one letter away agrees only for a distinctive name met whole."""
     return (
@@ -390,49 +364,6 @@ def _excluded(excluded: tuple[NameForm, ...], forms: dict[str, NameForm]) -> boo
         if have is not None and meet(form, have) is not None:
             return True
     return False
-
-
-def make_finding(
-    asset: Asset,
-    advisory: Advisory,
-    hit: Hit,
-    signals: Signals,
-    policy: PriorityPolicy = DEFAULT_POLICY,
-    priority: Priority | None = None,
-) -> Finding:
-    """A finding with its priority (computed unless given)."""
-    if priority is None:
-        priority = prioritise(asset, signals, hit.confidence, policy)
-    return _finding(asset, advisory, hit, signals, priority, priority.reasons, _cves(advisory))
-
-
-def _finding(
-    asset: Asset,
-    advisory: Advisory,
-    hit: Hit,
-    signals: Signals,
-    priority: Priority,
-    reasons: tuple[str, ...],
-    cves: tuple[str, ...],
-) -> Finding:
-    return Finding(
-        asset=asset.id,
-        advisory=advisory.id,
-        cves=cves,
-        match=hit.kind,
-        confidence=round(hit.confidence, 3),
-        evidence=hit.evidence,
-        fixed=hit.fixed,
-        kev=signals.exploitation.kev,
-        epss=signals.exploitation.epss,
-        decision=priority.decision,
-        score=priority.score,
-        reasons=reasons,
-        asset_name=asset.name,
-        title=advisory.title,
-        source=advisory.source,
-        due_days=priority.due_days,
-    )
 
 
 def match(

@@ -180,9 +180,12 @@ class GroupVersions:
                 if span.up_to is not None:
                     hi = min(hi, bisect_right(keys, span.up_to))
             rng = test.rng
-            for pid in pids[lo:hi]:
-                if pid not in found:
-                    found[pid] = rng
+            if found:  # the first range that holds a version is its evidence
+                for pid in pids[lo:hi]:
+                    if pid not in found:
+                        found[pid] = rng
+            elif lo < hi:
+                found.update(dict.fromkeys(pids[lo:hi], rng))
         return found, unknown
 
     def _one_by_one(
