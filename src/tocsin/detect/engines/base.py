@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from tocsin.detect.sigma.compile import CompiledRuleSet
 from tocsin.detect.sigma.compiled import RuleInfo
@@ -32,6 +33,28 @@ class Alert:
     first: datetime | None
     last: datetime | None
     events: tuple[EventRef, ...]  # the first ``sample_limit`` matches, in time order
+
+
+def group_alert(
+    info: Mapping[str, RuleInfo],
+    group: Sequence[Any],
+    window: int,
+    samples: Mapping[tuple[Any, Any, Any], list[EventRef]],
+    moment: Callable[[Any], datetime | None],
+) -> Alert:
+    """The alert of one row of ``alert_groups`` (rule, host, window number, count, first,
+    last); ``moment`` reads the engine's time values, ``window`` is the window in seconds."""
+    rule, host, win, count, first, last = group
+    start = None if win is None else datetime.fromtimestamp(win * window, UTC)
+    return Alert(
+        rule=info[rule],
+        host=host,
+        window_start=start,
+        count=int(count),
+        first=moment(first),
+        last=moment(last),
+        events=tuple(samples.get((rule, host, win), ())),
+    )
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRange
+from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRange, group_alert
 from tocsin.detect.engines.sql import (
     DUCKDB,
     ColumnResolver,
@@ -205,22 +205,10 @@ class DuckDBEngine:
         ).fetchall()
         for rule, host, win, when, file, record in rows:
             samples[(rule, host, win)].append(EventRef(_utc(when), host, file, record))
-        alerts = []
-        for rule, host, win, count, first, last in con.execute(
+        groups = con.execute(
             alert_groups(DUCKDB, "out_hits", window) + " ORDER BY first NULLS LAST, rule, _host"
-        ).fetchall():
-            start = None if win is None else datetime.fromtimestamp(win * window, UTC)
-            alerts.append(
-                Alert(
-                    rule=info[rule],
-                    host=host,
-                    window_start=start,
-                    count=int(count),
-                    first=_utc(first),
-                    last=_utc(last),
-                    events=tuple(samples[(rule, host, win)]),
-                )
-            )
+        ).fetchall()
+        alerts = [group_alert(info, g, window, samples, _utc) for g in groups]
         return alerts
 
 

@@ -33,7 +33,7 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
-from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRange
+from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRange, group_alert
 from tocsin.detect.engines.sql import (
     SPARK,
     ColumnResolver,
@@ -347,25 +347,12 @@ class _Run:
         ).collect()
         for rule, host, win, micros, file, record in (tuple(r) for r in rows):
             samples[(rule, host, win)].append(EventRef(_time(micros), host, file, record))
-        alerts = []
         groups = self.sql(
             "SELECT rule, _host, win, n, unix_micros(first) AS f, unix_micros(last) AS l "  # noqa: S608
             f"FROM ({alert_groups(SPARK, view, window)}) AS g "
             "ORDER BY f NULLS LAST, rule, _host NULLS LAST"
         ).collect()
-        for rule, host, win, count, first, last in (tuple(r) for r in groups):
-            start = None if win is None else datetime.fromtimestamp(win * window, UTC)
-            alerts.append(
-                Alert(
-                    rule=info[rule],
-                    host=host,
-                    window_start=start,
-                    count=int(count),
-                    first=_time(first),
-                    last=_time(last),
-                    events=tuple(samples[(rule, host, win)]),
-                )
-            )
+        alerts = [group_alert(info, tuple(g), window, samples, _time) for g in groups]
         return alerts
 
 
