@@ -376,3 +376,45 @@ class LeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class DetectAlertRow(Base):
+    """A detection alert: one rule (or detector) on one host within one window.
+
+    ``group_key`` (model.alerts.DetectedAlert.group_key) makes a second run of the same
+    detection update the alert instead of adding one; ``events`` holds a few matching events
+    copied from the logs (the logs may be gone when someone reads the alert).
+    """
+
+    __tablename__ = "detect_alerts"
+    __table_args__ = (
+        UniqueConstraint("establishment_id", "group_key", name="uq_detect_alerts_group"),
+        Index("ix_detect_alerts_establishment_first", "establishment_id", "first_seen"),
+        Index("ix_detect_alerts_establishment_host", "establishment_id", "host_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishments.id", ondelete="CASCADE")
+    )
+    group_key: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512))
+    level: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str | None] = mapped_column(String(255))
+    host_key: Mapped[str | None] = mapped_column(String(255))  # lower-case short name
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    window_start: Mapped[datetime | None] = mapped_column()
+    first_seen: Mapped[datetime | None] = mapped_column()
+    last_seen: Mapped[datetime | None] = mapped_column()
+    count: Mapped[int] = mapped_column(Integer)
+    attack: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column()
