@@ -98,6 +98,6 @@ def ingest_command(
 
 # The other detect commands live in modules of their own, which register on `app` (they
 # import it from here, hence at the end).
-from tocsin.cli import detect_ddos, detect_run, detect_watch  # noqa: E402, F401
+from tocsin.cli import detect_alerts, detect_ddos, detect_run, detect_watch  # noqa: E402, F401
 
 app.command("run")(detect_run.run)

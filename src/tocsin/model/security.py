@@ -13,6 +13,8 @@ class Permission(StrEnum):
     ESTABLISHMENTS_ADMIN = "establishments:admin"
     WATCH_READ = "watch:read"  # exposures, advisories, bulletins
     WATCH_TRIAGE = "watch:triage"  # change an exposure's status, declare false positives
+    DETECT_READ = "detect:read"  # detection alerts and the log events copied into them
+    DETECT_TRIAGE = "detect:triage"  # change an alert's status
 
 
 class Role(StrEnum):
@@ -46,6 +48,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.WATCH_READ,
             Permission.WATCH_TRIAGE,
+            Permission.DETECT_READ,
+            Permission.DETECT_TRIAGE,
         }
     ),
     Role.ANALYST: frozenset(
@@ -54,6 +58,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INVENTORY_WRITE,
             Permission.WATCH_READ,
             Permission.WATCH_TRIAGE,
+            Permission.DETECT_READ,
+            Permission.DETECT_TRIAGE,
         }
     ),
     Role.DPO: frozenset({Permission.INVENTORY_READ, Permission.AUDIT_READ, Permission.WATCH_READ}),

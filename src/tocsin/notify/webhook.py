@@ -28,7 +28,7 @@ from tocsin.notify import NotifyError
 from tocsin.report.render import render_markdown
 from tocsin.watch.bulletin import Bulletin, bulletin_document
 
-__all__ = ["WebhookMode", "post_bulletin", "webhook_payload"]
+__all__ = ["WebhookMode", "post_bulletin", "post_payload", "teams_message", "webhook_payload"]
 
 #: Mattermost refuses messages over 16,383 characters; Teams cards over about 28 KB.
 MATTERMOST_MAX_CHARS = 16_000
@@ -53,12 +53,17 @@ def _cut(text: str, limit: int, lang: str) -> str:
 
 def _teams_card(bulletin: Bulletin) -> dict[str, Any]:
     body = _cut(render_markdown(bulletin), TEAMS_MAX_CHARS, bulletin.lang)
+    return teams_message(bulletin.title, body)
+
+
+def teams_message(title: str, body: str) -> dict[str, Any]:
+    """A Teams Workflows message with one Adaptive Card: a bold title, then ``body``."""
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "text": bulletin.title, "weight": "Bolder", "size": "Medium",
+            {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium",
              "wrap": True},
             {"type": "TextBlock", "text": body, "wrap": True},
         ],
@@ -96,14 +101,30 @@ def post_bulletin(
 
     The error names the webhook by scheme and host only, never its path or query.
     """
+    return post_payload(
+        url,
+        webhook_payload(bulletin, mode),
+        timeout=timeout,
+        headers=headers,
+        transport=transport,
+    )
+
+
+def post_payload(
+    url: str | SecretStr,
+    payload: Any,
+    *,
+    timeout: float = 30.0,
+    headers: dict[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """POST ``payload`` as JSON to ``url``; the HTTP status (NotifyError unless 2xx)."""
     secret = url.get_secret_value() if isinstance(url, SecretStr) else url
     shown = redact_url(secret)
     sent_headers = {"User-Agent": f"Tocsin/{__version__}", **(headers or {})}
     try:
         with httpx.Client(timeout=timeout, transport=transport, trust_env=False) as client:
-            response = client.post(
-                secret, json=webhook_payload(bulletin, mode), headers=sent_headers
-            )
+            response = client.post(secret, json=payload, headers=sent_headers)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = str(exc).replace(secret, shown) or type(exc).__name__
         raise NotifyError(shown, f"webhook failed: {reason}") from None

@@ -40,7 +40,11 @@ SESSION_COOKIE = "tocsin_session"
 #: Web faces of capabilities, imported by name. Each module exposes ``router`` (built with
 #: ``tocsin.web.csrf.page_router()``) and registers its menu items with ``tocsin.web.nav``
 #: when imported.
-CAPABILITY_MODULES: tuple[str, ...] = ("tocsin.web.routes.watch", "tocsin.web.routes.policy")
+CAPABILITY_MODULES: tuple[str, ...] = (
+    "tocsin.web.routes.watch",
+    "tocsin.web.routes.policy",
+    "tocsin.web.routes.detect",
+)
 
 
 def _capability_routers() -> list[APIRouter]:
