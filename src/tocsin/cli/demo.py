@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli.output import console
 from tocsin.cli.state import STATE
 
 
@@ -26,6 +27,19 @@ def _write_bulletin(establishment: str) -> None:
     typer.echo("bulletin (French, weekly): " + ", ".join(str(p) for p in written))
 
 
+def _detect(establishment: str) -> None:
+    """Ingest the bundled demo logs and scan them (the dashboard's Detection page)."""
+    from tocsin.demo.detection import run_demo_detection
+
+    with console(stderr=True).status("detection: ingesting and scanning the demo logs…"):
+        found = run_demo_detection(STATE.database, STATE.settings, establishment)
+    typer.echo(
+        f"detect: {found.events:,} log events from the bundled demo logs ({found.store}); "
+        f"{found.alerts} alerts for {establishment} ({found.high_or_critical} high or "
+        f"critical, {found.new} new)"
+    )
+
+
 def demo(
     reset: Annotated[
         bool,
@@ -34,6 +48,10 @@ def demo(
         ),
     ] = False,
     serve: Annotated[bool, typer.Option("--serve", help="Start the dashboard afterwards.")] = False,
+    detect: Annotated[
+        bool,
+        typer.Option("--detect/--no-detect", help="Ingest the demo logs and scan them."),
+    ] = True,
 ) -> None:
     """Create (or refresh) the demo establishment, ~300 assets and a demo admin account."""
     from tocsin.demo import run_demo
@@ -49,6 +67,8 @@ def demo(
         f"{result.exposures} exposures for {result.establishment_slug}"
     )
     _write_bulletin(result.establishment_slug)
+    if detect:
+        _detect(result.establishment_slug)
     if result.password is not None:
         typer.echo(f"demo admin account: {result.username}")
         typer.echo(f"password (shown once): {result.password}")
@@ -67,6 +87,8 @@ def demo(
         f"  4. the watch bulletin: {_dashboard_url()}watch/bulletin"
         f"?establishment={result.establishment_slug}&period=weekly"
     )
+    if detect:
+        typer.echo(f"  5. the detection alerts: {_dashboard_url()}detect/alerts")
     if serve:
         from tocsin.cli.serve import serve as serve_command
 
