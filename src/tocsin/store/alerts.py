@@ -4,13 +4,16 @@
 and keeps one row per (establishment, rule, host, window): a new group is inserted, a group
 seen again is updated when it grew (more events, a later last event) and left alone
 otherwise, so a run repeated over the same logs changes nothing. Hosts are linked to the
-establishment's inventory by name (``srv-file-01.chu.local`` → asset ``srv-file-01``).
+establishment's inventory by name (``srv-file-01.chu.local`` → asset ``srv-file-01``), or,
+when the inventory lists workstations by fleet, by the fleet of a numbered machine
+(``pc-w10-urg-02`` → ``pc-w10-urg``) if no asset has the machine's own name.
 Status changes go to the audit log in the same transaction.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,6 +132,22 @@ def _asset_index(session: Session, establishment_id: int) -> dict[str, tuple[int
     return index
 
 
+_NUMBERED = re.compile(r"^(?P<fleet>.+)-\d{1,4}$")
+
+
+def _find_asset(
+    assets: dict[str, tuple[int, str, str]], key: str | None
+) -> tuple[int, str, str] | None:
+    """The asset named ``key``; else the fleet a numbered machine belongs to, when the
+    inventory lists machines by fleet (``pc-w10-urg-02`` → ``pc-w10-urg``)."""
+    if key is None:
+        return None
+    if key in assets:
+        return assets[key]
+    numbered = _NUMBERED.match(key)
+    return assets.get(numbered.group("fleet")) if numbered else None
+
+
 def _events_json(events: Iterable[AlertEvent]) -> list[dict[str, Any]]:
     return [event.to_dict() for event in events]
 
@@ -196,8 +215,7 @@ def save_alerts(
     report = SaveReport()
     added: list[DetectAlertRow] = []
     for alert in alerts:
-        key = host_key(alert.host)
-        asset = assets.get(key) if key is not None else None
+        asset = _find_asset(assets, host_key(alert.host))
         report.linked += asset is not None
         row = existing.get(alert.group_key)
         if row is None:

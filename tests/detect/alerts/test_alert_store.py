@@ -122,3 +122,22 @@ def test_status_changes_are_audited_and_checked(database: Database, est: int) ->
 def test_unknown_filters_are_usage_errors(database: Database, est: int) -> None:
     with database.session() as session, pytest.raises(UsageError):
         list_alerts(session, est, AlertFilter(min_level="severe"))
+
+
+def test_numbered_machines_link_to_their_fleet_when_not_listed_alone(
+    database: Database, est: int
+) -> None:
+    with database.session() as session:
+        apply_import(
+            session, est, "fleet", [Asset(id="pc-urg", name="PC urgences (x12)"),
+                                    Asset(id="pc-urg-03", name="PC urgences 3")],
+        )  # fmt: skip
+        save_alerts(session, est, [sigma(host="PC-URG-07.chu.local"), sigma(host="pc-urg-03"),
+                                   sigma(host="10.0.0.12"), sigma(host="a-001-2")])  # fmt: skip
+        linked = {a.alert.host: a.asset_key for a in list_alerts(session, est)}
+    assert linked == {
+        "PC-URG-07.chu.local": "pc-urg",  # the fleet
+        "pc-urg-03": "pc-urg-03",  # listed on its own: itself
+        "10.0.0.12": None,
+        "a-001-2": "a-001",
+    }
