@@ -1,8 +1,13 @@
 """The embedded engine: compiled Sigma rules over the Parquet store with DuckDB.
 
-One partition (source, day) at a time is loaded into a temporary table (so memory is
-bounded by a day of one source, and DuckDB spills beyond ``memory_limit``); the rules of
-that source run over it in batches of UNION ALL queries. Matches go to a ``hits`` table,
+The day partitions of one source are loaded into a temporary table a chunk of about
+``chunk_rows`` events at a time (whole days; DuckDB spills beyond ``memory_limit``), so a
+rule is planned once per chunk rather than once per day. The chunk is then split by
+``Channel``: each rule whose condition requires some channels (``rule_channels``: nearly
+every Windows rule) runs only over the rows of those channels, the others over every row;
+each split table keeps only the field columns with a value in it, so a rule naming fields
+its channel never has is folded to false by DuckDB's optimiser. Rules run in batches of
+UNION ALL queries. Matches go to a ``hits`` table,
 the rows that feed correlations to a ``feed`` table; correlations then run over ``feed``
 with windowed counts (so their windows cross midnight), and alerts are grouped from
 ``hits`` per (rule, host, window) with at most ``sample_limit`` events kept each.
@@ -16,14 +21,18 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRange, group_alert
 from tocsin.detect.engines.sql import (
+    CONTRACT_COLUMNS,
     DUCKDB,
     ColumnResolver,
     alert_groups,
@@ -32,11 +41,12 @@ from tocsin.detect.engines.sql import (
     feed_select,
     hits_select,
     literal,
+    rule_channels,
 )
 from tocsin.detect.sigma.compile import CompiledRuleSet
-from tocsin.detect.sigma.compiled import CompiledRule, RuleInfo
+from tocsin.detect.sigma.compiled import CompiledCorrelation, CompiledRule, RuleInfo
 from tocsin.detect.sigma.loader import RuleProblem
-from tocsin.detect.store import list_partitions
+from tocsin.detect.store import Partition, list_partitions
 
 _HITS = (
     "CREATE TEMP TABLE hits (rule VARCHAR, _time TIMESTAMPTZ, _host VARCHAR, _file VARCHAR, "
@@ -58,6 +68,7 @@ class DuckDBEngine:
         memory_limit: str = "2GB",
         threads: int | None = None,
         batch_size: int = 64,
+        chunk_rows: int = 1_000_000,
         alert_window_seconds: int = 3600,
         sample_limit: int = 10,
     ) -> None:
@@ -65,6 +76,7 @@ class DuckDBEngine:
         self.memory_limit = memory_limit
         self.threads = threads
         self.batch_size = batch_size
+        self.chunk_rows = chunk_rows
         self.alert_window_seconds = alert_window_seconds
         self.sample_limit = sample_limit
 
@@ -122,48 +134,56 @@ class DuckDBEngine:
             since.date() if since else None,
             until.date() if until else None,
         )
-        correlations = [c for c in rules.correlations if c.source == source]
-        by_id = {r.info.id: r for r in rules.rules}
-        for partition in partitions:
-            files = partition.files()
-            if not files:
-                continue
-            where = []
-            if since is not None:
-                where.append(f"_time >= {literal(since.isoformat())}::TIMESTAMPTZ")
-            if until is not None:
-                where.append(f"_time <= {literal(until.isoformat())}::TIMESTAMPTZ")
-            filter_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        where = []
+        if since is not None:
+            where.append(f"_time >= {literal(since.isoformat())}::TIMESTAMPTZ")
+        if until is not None:
+            where.append(f"_time <= {literal(until.isoformat())}::TIMESTAMPTZ")
+        filter_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        plan = _Plan.of(rules, source)
+        for files in _chunks(partitions, self.chunk_rows):
             file_list = ", ".join(literal(str(f)) for f in files)
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE ev AS SELECT * FROM read_parquet("  # noqa: S608
                 f"[{file_list}], union_by_name = true, hive_partitioning = false){filter_sql}"
             )
+            tables: list[_Table] = []
             try:
                 row = con.execute("SELECT count(*) FROM ev").fetchone()
                 result.events_read += int(row[0]) if row else 0
-                columns = [r[0] for r in con.execute("DESCRIBE ev").fetchall()]
-                resolver = ColumnResolver(DUCKDB, columns, source)
-                self._run_rules(con, resolver, rules.rules_of(source), result, failed)
-                for correlation in correlations:
-                    for rule_id in correlation.rules:
-                        if rule_id in failed:
-                            continue
-                        sql = feed_select(
-                            resolver,
-                            correlation,
-                            rule_id,
-                            resolver.condition(by_id[rule_id].condition),
-                            "ev",
-                        )
-                        con.execute("INSERT INTO feed " + sql)
+                tables = _split(con, source, plan.channels)
+                for table in tables:
+                    self._run_table(con, table, plan, result, failed)
             finally:
+                for table in tables:
+                    con.execute(f"DROP TABLE IF EXISTS {table.name}")
                 con.execute("DROP TABLE IF EXISTS ev")
+
+    def _run_table(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: _Table,
+        plan: _Plan,
+        result: DetectionResult,
+        failed: set[str],
+    ) -> None:
+        """The rules routed to ``table``'s channel, and the rows that feed correlations."""
+        resolver = ColumnResolver(DUCKDB, table.columns, plan.source)
+        self._run_rules(con, resolver, table.name, plan.rules_for(table.channel), result, failed)
+        for correlation in plan.correlations:
+            for rule_id in correlation.rules:
+                rule = plan.by_id[rule_id]
+                if rule_id in failed or not plan.routed_to(rule, table.channel):
+                    continue
+                condition = resolver.condition(rule.condition)
+                sql = feed_select(resolver, correlation, rule_id, condition, table.name)
+                con.execute("INSERT INTO feed " + sql)
 
     def _run_rules(
         self,
         con: duckdb.DuckDBPyConnection,
         resolver: ColumnResolver,
+        table: str,
         rules: list[CompiledRule],
         result: DetectionResult,
         failed: set[str],
@@ -172,7 +192,7 @@ class DuckDBEngine:
         for start in range(0, len(todo), self.batch_size):
             batch = todo[start : start + self.batch_size]
             queries = [
-                (r, hits_select(r.info.id, resolver.condition(r.condition), "ev")) for r in batch
+                (r, hits_select(r.info.id, resolver.condition(r.condition), table)) for r in batch
             ]
             try:
                 con.execute("INSERT INTO hits " + " UNION ALL ".join(q for _, q in queries))
@@ -210,6 +230,99 @@ class DuckDBEngine:
         ).fetchall()
         alerts = [group_alert(info, g, window, samples, _utc) for g in groups]
         return alerts
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Rows of one chunk: those of ``channel``, or (None) of every channel no rule needs."""
+
+    name: str
+    channel: str | None
+    columns: list[str]
+
+
+@dataclass
+class _Plan:
+    """The rules of one source and the channels each is routed to (None: every row)."""
+
+    source: str
+    rules: list[CompiledRule]
+    correlations: list[CompiledCorrelation]
+    by_id: dict[str, CompiledRule]
+    routes: dict[str, frozenset[str] | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rules: CompiledRuleSet, source: str) -> _Plan:
+        own = rules.rules_of(source)
+        return cls(
+            source,
+            own,
+            [c for c in rules.correlations if c.source == source],
+            {r.info.id: r for r in rules.rules},
+            {r.info.id: rule_channels(r.condition) for r in own},
+        )
+
+    @property
+    def channels(self) -> frozenset[str]:
+        return frozenset(c for route in self.routes.values() if route for c in route)
+
+    def routed_to(self, rule: CompiledRule, channel: str | None) -> bool:
+        route = self.routes.get(rule.info.id)
+        return route is None or channel in route
+
+    def rules_for(self, channel: str | None) -> list[CompiledRule]:
+        return [r for r in self.rules if self.routed_to(r, channel)]
+
+
+def _chunks(partitions: list[Partition], chunk_rows: int) -> Iterator[list[Path]]:
+    """The partitions' files in groups of whole days of about ``chunk_rows`` rows."""
+    files: list[Path] = []
+    rows = 0
+    for partition in partitions:
+        day = partition.files()
+        files.extend(day)
+        rows += sum(pq.read_metadata(f).num_rows for f in day)
+        if rows >= chunk_rows:
+            yield files
+            files, rows = [], 0
+    if files:
+        yield files
+
+
+def _split(con: duckdb.DuckDBPyConnection, source: str, channels: frozenset[str]) -> list[_Table]:
+    """``ev`` split into one table per channel some rule needs and one for the rest."""
+    columns = [r[0] for r in con.execute("DESCRIBE ev").fetchall()]
+    channel = ColumnResolver(DUCKDB, columns, source).field("Channel")
+    if not channels or channel == DUCKDB.null():
+        return [_Table("ev", None, columns)]
+    key = f"lower({channel})"
+    fields = [c for c in columns if c not in CONTRACT_COLUMNS]
+    counts = "".join(f", count({DUCKDB.quote(c)})" for c in fields)
+    groups: dict[str | None, set[str]] = {}
+    for value, *filled in con.execute(f"SELECT {key}{counts} FROM ev GROUP BY 1").fetchall():  # noqa: S608
+        target = value if value in channels else None
+        groups.setdefault(target, set()).update(c for c, n in zip(fields, filled, strict=True) if n)
+    wanted = ", ".join(literal(c) for c in groups if c is not None)
+    tables = []
+    always = set(CONTRACT_COLUMNS) | _homonyms(columns)
+    for number, (target, present) in enumerate(groups.items()):
+        keep = [c for c in columns if c in always or c in present]
+        test = f"{key} = {literal(target)}" if target is not None else f"{key} IS NULL"
+        if target is None and wanted:
+            test += f" OR {key} NOT IN ({wanted})"
+        name = f"ev_{number}"
+        listed = ", ".join(DUCKDB.quote(c) for c in keep)
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT {listed} FROM ev WHERE {test}")  # noqa: S608
+        tables.append(_Table(name, target, keep))
+    con.execute("DROP TABLE ev")
+    return tables
+
+
+def _homonyms(columns: list[str]) -> set[str]:
+    """Columns that resolve the same field names as another (case and spaces aside): they
+    are kept even when empty, so the resolver never picks a different column in a split."""
+    loose = Counter(c.replace(" ", "").lower() for c in columns)
+    return {c for c in columns if loose[c.replace(" ", "").lower()] > 1}
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -6,10 +6,17 @@ plus string field columns. ``hits``/``feed`` tables are built by the engine (see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tocsin.detect.sigma.compiled import CompiledCorrelation, CorrelationKind, render
+from tocsin.detect.sigma.compiled import (
+    TOKEN_CLOSE,
+    TOKEN_OPEN,
+    CompiledCorrelation,
+    CorrelationKind,
+    render,
+)
 
 CONTRACT_COLUMNS = ("_time", "_host", "_source", "_file", "_record", "_message")
 MESSAGE_SOURCES = frozenset({"syslog", "web", "fortigate"})
@@ -93,6 +100,69 @@ class ColumnResolver:
 
     def condition(self, template: str) -> str:
         return render(template, self.field, self.fulltext, self.dialect.regex_function)
+
+
+# --- routing: which rows a rule can match at all -------------------------------------------
+_LITERAL = r"'(?:[^']|'')*'"
+_TOKENS = re.compile(rf"{_LITERAL}|[()]| AND | OR ")
+_CHANNEL = re.escape(f"{TOKEN_OPEN}FChannel{TOKEN_CLOSE}")
+_CHANNEL_TEST = re.compile(
+    rf"coalesce\((?:lower\({_CHANNEL}\)|{_CHANNEL}) "
+    rf"(?:= ({_LITERAL})|IN \(((?:{_LITERAL}, )*{_LITERAL})\)), false\)"
+)
+
+
+def _split_and(text: str) -> list[str]:
+    """The top-level AND operands of ``text`` (outer parentheses removed); ``[text]`` when
+    it is not a conjunction (a top-level OR binds looser than AND, so it stops the split)."""
+    while True:
+        depth, cuts, closes = 0, [], None
+        for match in _TOKENS.finditer(text):
+            part = match.group()
+            if part == "(":
+                depth += 1
+            elif part == ")":
+                depth -= 1
+                if depth == 0 and closes is None:
+                    closes = match.end()
+            elif depth == 0 and part == " OR ":
+                return [text]
+            elif depth == 0 and part == " AND ":
+                cuts.append(match.span())
+        if cuts:
+            bounds = [0, *(i for span in cuts for i in span), len(text)]
+            return [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+        if text.startswith("(") and closes == len(text):
+            text = text[1:-1]
+            continue
+        return [text]
+
+
+def _conjuncts(text: str) -> list[str]:
+    parts = _split_and(text)
+    if len(parts) == 1:
+        return parts
+    return [leaf for part in parts for leaf in _conjuncts(part)]
+
+
+def rule_channels(template: str) -> frozenset[str] | None:
+    """The lower-case ``Channel`` values a compiled condition requires, or None (any).
+
+    Tocsin's Windows pipeline ANDs a ``Channel`` test to nearly every rule (a service's
+    channel, Sysmon's for a category). When that test is a top-level conjunct, the rule
+    cannot match an event of another channel, so the engine routes the rule to the events
+    of its channels only (``engines/duckdb.py``). Anything else (a test under OR or NOT, a
+    LIKE) gives None: the rule runs on every event.
+    """
+    found: frozenset[str] | None = None
+    for conjunct in _conjuncts(template):
+        match = _CHANNEL_TEST.fullmatch(conjunct)
+        if match is None:
+            continue
+        quoted = [match.group(1)] if match.group(1) else re.findall(_LITERAL, match.group(2))
+        values = frozenset(q[1:-1].replace("''", "'").lower() for q in quoted)
+        found = values if found is None else found & values
+    return found
 
 
 def literal(text: str) -> str:
