@@ -85,9 +85,17 @@ def test_scope_hides_other_establishments(client: TestClient, alerts: dict[str, 
     assert analyst.get("/detect/hosts/ch-b/b-secret").status_code == 404
 
 
+def test_the_overview_counts_open_alerts(rssi: TestClient, alerts: dict[str, int]) -> None:
+    page = rssi.get("/?lang=en").text
+    card = page.split('href="/detect/alerts?establishment=chu-a"', 1)[1].split("</p>", 1)[0]
+    assert "1 critical" in card and "2 high" in card  # the low one is not shown
+    assert 'href="/detect/alerts?establishment=ch-b"' in page
+
+
 def test_viewers_do_not_see_detection(client: TestClient, alerts: dict[str, int]) -> None:
     viewer = signed_in(client, "viewer-a")
-    assert 'href="/detect/alerts"' not in viewer.get("/").text
+    home = viewer.get("/").text
+    assert 'href="/detect/alerts"' not in home and "/detect/alerts?" not in home
     assert viewer.get("/detect/alerts").status_code == 403
 
 

@@ -14,6 +14,7 @@ from tocsin.inventory.export import asset_document, iter_csv
 from tocsin.model import Permission
 from tocsin.model.inventory import CARE_FUNCTIONS
 from tocsin.store import audit
+from tocsin.store.alerts import alert_counts
 from tocsin.store.inventory import (
     asset_counts,
     count_assets,
@@ -42,8 +43,13 @@ def home(request: Request, account: InventoryReader) -> Response:
         rows = list_establishments(session, account.scope)
         counts = asset_counts(session, account.scope)
         summaries = [summarise(r.slug, r.name, r.type, counts.get(r.id, {})) for r in rows]
+        detection = (
+            {r.slug: alert_counts(session, r.id) for r in rows}
+            if account.can(Permission.DETECT_READ)
+            else None
+        )
     total = sum(s.total for s in summaries)
-    context = {"active": "home", "summaries": summaries, "total": total}
+    context = {"active": "home", "summaries": summaries, "total": total, "detection": detection}
     return render(request, "home.html", context)
 
 
