@@ -104,6 +104,7 @@ def test_openapi_schema_is_served_without_cdn_pages(client: TestClient) -> None:
         "/establishments",
         "/assets",
         "/assets/{establishment}/{asset_id}",
+        "/alerts",
     }
     assert "AssetList" in schema["components"]["schemas"]
     assert "token" in schema["components"]["securitySchemes"]

@@ -142,3 +142,21 @@ def test_export_csv_and_jsonl(rssi: TestClient, alerts: dict[str, int]) -> None:
     assert [d["rule"] for d in documents] == ["r-note"]
     assert documents[0]["events"][0]["fields"]["TargetFilename"].startswith("<script>")
     assert rssi.get("/detect/alerts/export?format=xml").status_code == 400
+
+
+def test_the_api_lists_alerts_within_scope(
+    client: TestClient, alerts: dict[str, int], seeded: Database
+) -> None:
+    with seeded.session() as session:
+        analyst = accounts.create_token(session, "analyst-a", "tests")
+        viewer = accounts.create_token(session, "viewer-a", "tests")
+    auth = {"Authorization": f"Bearer {analyst}"}
+    body = client.get("/api/v1/alerts?establishment=chu-a&level=high", headers=auth).json()
+    assert body["total"] == 3 and {a["level"] for a in body["alerts"]} == {"high", "critical"}
+    assert body["alerts"][0]["events"][0]["file"] == "/logs/sysmon.jsonl"
+    paged = client.get("/api/v1/alerts?establishment=chu-a&limit=1&offset=1", headers=auth).json()
+    assert paged["total"] == 4 and len(paged["alerts"]) == 1
+    assert client.get("/api/v1/alerts?establishment=ch-b", headers=auth).status_code == 404
+    assert client.get("/api/v1/alerts?establishment=chu-a&level=x", headers=auth).status_code == 422
+    denied = {"Authorization": f"Bearer {viewer}"}
+    assert client.get("/api/v1/alerts?establishment=chu-a", headers=denied).status_code == 403

@@ -6,7 +6,9 @@ off because they load JavaScript from a CDN.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
@@ -14,14 +16,18 @@ from starlette.requests import Request
 
 from tocsin import __version__
 from tocsin.accounts import Account
+from tocsin.detect.alert_document import alert_record
 from tocsin.errors import NotFoundError
 from tocsin.inventory.export import asset_document
 from tocsin.model import AssetKind, Criticality, Establishment, Exposure, Permission
+from tocsin.model.alerts import LEVELS, AlertStatus
+from tocsin.store.alerts import AlertFilter, count_alerts, list_alerts
 from tocsin.store.inventory import (
     AssetFilter,
     count_assets,
     establishment_from_row,
     get_asset,
+    get_establishment,
     iter_assets,
     list_establishments,
 )
@@ -38,6 +44,8 @@ from tocsin.web.context import web_context
 PREFIX = "/api/v1"
 MAX_LIMIT = 1000
 Reader = Annotated[Account, Depends(require_token(Permission.INVENTORY_READ))]
+AlertReader = Annotated[Account, Depends(require_token(Permission.DETECT_READ))]
+Level = StrEnum("Level", {name: name for name in LEVELS})  # type: ignore[misc]
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ApiError, "description": "No valid API token."},
     403: {"model": ApiError, "description": "The token's account lacks the permission."},
@@ -100,6 +108,38 @@ def asset(request: Request, establishment: str, asset_id: str, account: Reader) 
     return AssetDocument.model_validate(asset_document(stored))
 
 
+@router.get(
+    "/alerts",
+    responses={404: {"model": ApiError, "description": "No such establishment in your scope."}},
+)
+def alerts(
+    request: Request,
+    account: AlertReader,
+    establishment: Annotated[str, Query(max_length=64)],
+    level: Annotated[Level | None, Query(description="At or above this level.")] = None,
+    status: Annotated[list[AlertStatus] | None, Query(description="Default: all.")] = None,
+    host: Text = None,
+    since: Annotated[datetime | None, Query(description="First event at or after.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Detection alerts of one establishment, latest first, with their sample events
+    (documents of docs/json-shapes.md, "Stored detection alert")."""
+    flt = AlertFilter(
+        min_level=level.value if level else None,
+        statuses=[s.value for s in status] if status else None,
+        host=host or None,
+        since=since,
+    )
+    with web_context(request).database.session() as session:
+        row = get_establishment(session, establishment)
+        if not account.scope.allows(row.id):
+            raise NotFoundError("no such establishment")
+        total = count_alerts(session, row.id, flt)
+        found = list_alerts(session, row.id, flt, limit=limit, offset=offset)
+    return {"version": 1, "total": total, "alerts": [alert_record(a) for a in found]}
+
+
 def _establishment(establishment: Establishment) -> EstablishmentDocument:
     return EstablishmentDocument.model_validate(establishment, from_attributes=True)
 
@@ -113,7 +153,8 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="Tocsin API",
         version=__version__,
-        description="Read access to Tocsin's inventory. Send `Authorization: Bearer <token>`.",
+        description="Read access to Tocsin's inventory and detection alerts. "
+        "Send `Authorization: Bearer <token>`.",
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
