@@ -211,3 +211,39 @@ def export(
     finally:
         if output:
             target.close()
+
+
+@app.command("prune")
+def prune_command(
+    keep_days: Annotated[
+        int, typer.Option("--keep-days", min=1, help="Keep this many days, today included.")
+    ],
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", envvar="TOCSIN_DETECT_STORE", help="Event store folder."),
+    ] = None,
+    untimed: Annotated[
+        bool, typer.Option("--untimed", help="Also drop the records that had no time.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Drop the event store's days older than the retention (alerts keep their events)."""
+    from datetime import timedelta
+
+    from tocsin.detect.retention import prune
+    from tocsin.detect.store import default_store
+
+    before = datetime.now(UTC).date() - timedelta(days=keep_days - 1)
+    report = prune(store or default_store(STATE.settings), before, untimed=untimed, dry_run=dry_run)
+    if fmt is not OutputFormat.TABLE:
+        emit([report.summary()], fmt, (), wrapper="prunes")
+        return
+    days = sorted(p.day for p in report.partitions)
+    verb = "would remove" if dry_run else "removed"
+    span = f" ({days[0]} … {days[-1]})" if days else ""
+    console().print(
+        f"{verb} {len(report.partitions)} partitions{span}, {report.bytes / 1e6:,.1f} MB, "
+        f"before {before.isoformat()}",
+        markup=False,
+    )
