@@ -17,6 +17,7 @@ from tocsin.cli import detect as detect_cli
 from tocsin.cli import establishment as establishment_cli
 from tocsin.cli import init as init_cli
 from tocsin.cli import inventory as inventory_cli
+from tocsin.cli import phish as phish_cli
 from tocsin.cli import serve as serve_cli
 from tocsin.cli import user as user_cli
 from tocsin.cli import watch as watch_cli
@@ -58,6 +59,7 @@ app.add_typer(user_cli.app, name="user")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(watch_cli.app, name="watch")
 app.add_typer(detect_cli.app, name="detect")
+app.add_typer(phish_cli.app, name="phish")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,75 @@
+"""``tocsin phish``: analyse reported emails (no database for ``analyze``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from tocsin.cli.output import OutputFormat, console, emit
+from tocsin.errors import InputError
+
+app = typer.Typer(help="Phishing: analyse the emails staff report.", no_args_is_help=True)
+
+_COLUMNS = ("source", "verdict", "score", "from", "subject", "reasons")
+
+
+def _row(document: dict[str, object]) -> dict[str, object]:
+    source = document["source"]
+    assert isinstance(source, dict)
+    reasons = document["reasons"]
+    assert isinstance(reasons, list)
+    where = source["file"] if source["index"] is None else f"{source['file']}[{source['index']}]"
+    return {
+        **document,
+        "source": where,
+        "reasons": [f"{r['code']} ({r['points']:+d})" for r in reasons[:5]],
+    }
+
+
+@app.command("analyze")
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help=".eml files, mbox files or folders.")],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", envvar="TOCSIN_FORMAT")
+    ] = OutputFormat.TABLE,
+    unwrap: Annotated[
+        bool,
+        typer.Option("--unwrap/--no-unwrap", help="Judge a forwarded message, not the report."),
+    ] = True,
+    stats: Annotated[
+        bool, typer.Option("--stats", help="Counts and messages/s on stderr.")
+    ] = False,
+) -> None:
+    """One verdict per message: phishing, suspicious or legitimate, a score and reasons."""
+    from tocsin.phishing.analyze import analyze_bytes
+    from tocsin.phishing.parse import iter_sources
+
+    counts = {"phishing": 0, "suspicious": 0, "legitimate": 0, "refused": 0}
+    started = time.perf_counter()
+    errors = console(stderr=True)
+
+    def documents() -> Iterator[dict[str, object]]:
+        for source, raw in iter_sources(paths):
+            try:
+                result = analyze_bytes(raw, source, unwrap=unwrap)
+            except InputError as exc:
+                counts["refused"] += 1
+                errors.print(f"[yellow]refused[/]: {escape(str(exc))}")
+                continue
+            counts[result.verdict.value] += 1
+            document = result.to_dict()
+            yield _row(document) if fmt is OutputFormat.TABLE else document
+
+    emit(documents(), fmt, _COLUMNS, title="Phishing analysis", wrapper="messages")
+    if stats:
+        seconds = time.perf_counter() - started
+        total = sum(counts.values())
+        errors.print(
+            f"{total:,} messages in {seconds:.1f} s ({total / seconds if seconds else 0:,.0f}/s): "
+            + ", ".join(f"{n:,} {name}" for name, n in counts.items())
+        )

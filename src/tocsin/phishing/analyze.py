@@ -1,0 +1,101 @@
+"""One message from bytes to an :class:`Analysis`: parse, unwrap a report, run every check,
+decide, collect indicators. Pure: no network, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tocsin.phishing.checks import CHECKS, Check
+from tocsin.phishing.checks import builtin as _builtin  # noqa: F401 - registers the checks
+from tocsin.phishing.context import DEFAULT_CONTEXT, Context
+from tocsin.phishing.indicators import collect
+from tocsin.phishing.links import Link, extract_links
+from tocsin.phishing.message import ParsedMessage
+from tocsin.phishing.model import Indicators, Reason, Source, Verdict
+from tocsin.phishing.parse import LIMITS, Limits, parse_message
+from tocsin.phishing.verdict import decide
+
+ANALYSIS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Analysis:
+    source: Source
+    verdict: Verdict
+    score: int
+    reasons: tuple[Reason, ...]
+    indicators: Indicators
+    subject: str
+    sender: str  # the From address of the analysed message
+    reported_by: str | None  # the From of the report when the message was forwarded in one
+    links: tuple[Link, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """The documented JSON shape (docs/json-shapes.md, "Phishing analysis")."""
+        return {
+            "version": ANALYSIS_VERSION,
+            "source": self.source.to_dict(),
+            "verdict": self.verdict.value,
+            "score": self.score,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "indicators": self.indicators.to_dict(),
+            "subject": self.subject,
+            "from": self.sender,
+            "reported_by": self.reported_by,
+        }
+
+
+def _run(
+    check: Check, message: ParsedMessage, links: tuple[Link, ...], ctx: Context
+) -> list[Reason]:
+    try:
+        return list(check.run(message, links, ctx))
+    except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
+        return [Reason("check.error", 0, f"{check.name}: {type(exc).__name__}: {exc}"[:300])]
+
+
+def analyze_message(
+    message: ParsedMessage,
+    context: Context = DEFAULT_CONTEXT,
+    checks: Iterable[Check] = CHECKS,
+    *,
+    reported_by: str | None = None,
+) -> Analysis:
+    links = extract_links(message)
+    reasons: list[Reason] = []
+    for check in checks:
+        reasons.extend(_run(check, message, links, context))
+    reasons.sort(key=lambda r: (-r.points, r.code))
+    score, verdict = decide(reasons)
+    sender = message.sender_address
+    return Analysis(
+        source=message.source,
+        verdict=verdict,
+        score=score,
+        reasons=tuple(reasons),
+        indicators=collect(message, links),
+        subject=message.subject,
+        sender=sender.address if sender else "",
+        reported_by=reported_by,
+        links=links,
+    )
+
+
+def analyze_bytes(
+    raw: bytes,
+    source: Source,
+    context: Context = DEFAULT_CONTEXT,
+    *,
+    unwrap: bool = True,
+    limits: Limits = LIMITS,
+) -> Analysis:
+    """Parse and analyse; with ``unwrap``, a message forwarding another as an attachment
+    (a staff report) is judged on the forwarded one."""
+    message = parse_message(raw, source, limits)
+    if unwrap and message.forwarded:
+        reporter = message.sender_address
+        return analyze_message(
+            message.forwarded[0], context, reported_by=reporter.address if reporter else ""
+        )
+    return analyze_message(message, context)

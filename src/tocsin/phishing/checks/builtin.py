@@ -1,0 +1,5 @@
+"""Importing this module registers every check shipped with Tocsin (one line per family)."""
+
+from __future__ import annotations
+
+from tocsin.phishing.checks import lists  # noqa: F401

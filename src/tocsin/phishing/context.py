@@ -1,0 +1,28 @@
+"""What the checks know about the establishment that received the message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Context:
+    """The establishment's own facts, from the settings (``[phishing]``).
+
+    ``authserv_ids``: the ``authserv-id`` of the establishment's own mail gateways; an
+    Authentication-Results or ARC header from anyone else is ignored (it can be forged).
+    ``own_domains``: the establishment's mail domains (lookalikes of them are suspicious).
+    ``executives``: display names of people and services staff trust (director, DSI…).
+    ``allow`` / ``block``: sender addresses or domains always trusted / always phishing.
+    """
+
+    authserv_ids: frozenset[str] = frozenset()
+    own_domains: frozenset[str] = frozenset()
+    executives: tuple[str, ...] = ()
+    allow: frozenset[str] = frozenset()
+    block: frozenset[str] = frozenset()
+    lang: str = "fr"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+DEFAULT_CONTEXT = Context()
