@@ -13,7 +13,10 @@ mbox files message by message.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import quopri
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -98,6 +101,25 @@ def _payload(part: Message) -> bytes:
     return raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
 
 
+def _encoded_message(children: object, encoding: str) -> bytes:
+    """The bytes of a forwarded message its client encoded (the parser saw the encoded text
+    as the body of a message without headers)."""
+    if isinstance(children, list):
+        first = children[0] if children else None
+        text = first.get_payload() if isinstance(first, Message) else ""
+    else:
+        text = children
+    raw = text.encode("ascii", "replace") if isinstance(text, str) else b""
+    try:
+        if encoding == "base64":
+            return base64.b64decode(raw, validate=False)
+        if encoding == "quoted-printable":
+            return quopri.decodestring(raw)
+    except (ValueError, binascii.Error):
+        return b""
+    return raw
+
+
 def _decode(part: Message, data: bytes) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
@@ -130,21 +152,27 @@ class _Walker:
             if self.parts == self.limits.max_parts + 1:
                 self.problems.append(f"more than {self.limits.max_parts} parts: the rest skipped")
             return
-        if part.get_content_type() == "message/rfc822" or isinstance(part.get_payload(), list):
-            self._container(part, depth)
-            return
-        self._leaf(part)
+        if part.get_content_type() == "message/rfc822":
+            self._forwarded(part, depth)
+        elif isinstance(part.get_payload(), list):
+            for child in part.get_payload():
+                if isinstance(child, Message):
+                    self.walk(child, depth + 1)
+        else:
+            self._leaf(part)
 
-    def _container(self, part: Message, depth: int) -> None:
+    def _forwarded(self, part: Message, depth: int) -> None:
+        """A message forwarded as an attachment: parsed as it is, or decoded first when a
+        client encoded it (base64 message/rfc822 is against the RFC but seen)."""
         children = part.get_payload()
-        if part.get_content_type() == "message/rfc822" and isinstance(children, list):
-            for inner in children[:1]:
-                if isinstance(inner, Message):
-                    self.forwarded.append(_build(inner, self.source, self.limits, depth + 1))
-            return
-        for child in children if isinstance(children, list) else []:
-            if isinstance(child, Message):
-                self.walk(child, depth + 1)
+        encoding = _text(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if isinstance(children, list) and encoding not in ("base64", "quoted-printable"):
+            inner = children[0] if children and isinstance(children[0], Message) else None
+        else:
+            data = _encoded_message(children, encoding)[: self.limits.max_message_bytes]
+            inner = BytesParser(policy=policy.compat32).parsebytes(data) if data.strip() else None
+        if inner is not None:
+            self.forwarded.append(_build(inner, self.source, self.limits, depth + 1))
 
     def _body(self, target: list[str], text: str) -> None:
         room = self.limits.max_body_chars - self.chars
