@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from tocsin.cli.output import OutputFormat, console, emit
-from tocsin.errors import InputError
+from tocsin.errors import InputError, UsageError
+
+if TYPE_CHECKING:  # the engine (and its checks' libraries) load only when a command runs
+    from tocsin.phishing.analyze import Analysis
 
 app = typer.Typer(help="Phishing: analyse the emails staff report.", no_args_is_help=True)
 
@@ -31,6 +35,22 @@ def _row(document: dict[str, object]) -> dict[str, object]:
     }
 
 
+def _share(
+    shared: list[Analysis], stix: Path | None, misp: Path | None, producer: str, tlp: str
+) -> None:
+    """Write the indicators of the phishing and suspicious messages, when asked."""
+    from tocsin.phishing.share import misp_event, stix_bundle
+
+    outputs: list[tuple[Path, dict[str, object]]] = []
+    if stix is not None:
+        outputs.append((stix, stix_bundle(shared, producer, tlp=tlp)))
+    if misp is not None:
+        outputs.append((misp, misp_event(shared, producer, tlp=tlp)))
+    for path, document in outputs:
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=1), "utf-8")
+        console(stderr=True).print(f"indicators of {len(shared)} message(s) → {path}")
+
+
 @app.command("analyze")
 def analyze(
     paths: Annotated[list[Path], typer.Argument(help=".eml files, mbox files or folders.")],
@@ -44,12 +64,26 @@ def analyze(
     stats: Annotated[
         bool, typer.Option("--stats", help="Counts and messages/s on stderr.")
     ] = False,
+    stix: Annotated[
+        Path | None, typer.Option("--stix", help="Write a STIX 2.1 bundle of the indicators.")
+    ] = None,
+    misp: Annotated[
+        Path | None, typer.Option("--misp", help="Write a MISP event of the indicators.")
+    ] = None,
+    producer: Annotated[
+        str, typer.Option("--producer", help="Who shares (the establishment's name).")
+    ] = "Tocsin",
+    tlp: Annotated[str, typer.Option("--tlp", help="white, green, amber or red.")] = "amber",
 ) -> None:
     """One verdict per message: phishing, suspicious or legitimate, a score and reasons."""
     from tocsin.phishing.analyze import analyze_bytes
+    from tocsin.phishing.model import Verdict
     from tocsin.phishing.parse import iter_sources
 
+    if tlp not in ("white", "green", "amber", "red"):
+        raise UsageError("--tlp is white, green, amber or red")
     counts = {"phishing": 0, "suspicious": 0, "legitimate": 0, "refused": 0}
+    shared: list[Analysis] = []
     started = time.perf_counter()
     errors = console(stderr=True)
 
@@ -62,10 +96,13 @@ def analyze(
                 errors.print(f"[yellow]refused[/]: {escape(str(exc))}")
                 continue
             counts[result.verdict.value] += 1
+            if result.verdict is not Verdict.LEGITIMATE:
+                shared.append(result)
             document = result.to_dict()
             yield _row(document) if fmt is OutputFormat.TABLE else document
 
     emit(documents(), fmt, _COLUMNS, title="Phishing analysis", wrapper="messages")
+    _share(shared, stix, misp, producer, tlp)
     if stats:
         seconds = time.perf_counter() - started
         total = sum(counts.values())
