@@ -236,6 +236,29 @@ class ScheduleSettings(BaseModel):
         return None if self.timezone is None else ZoneInfo(self.timezone)
 
 
+class PhishingSettings(BaseModel):
+    """``[phishing]``: what the analysis knows about the establishment (docs/phishing.md).
+
+    ``authserv_ids``: the authserv-id of the establishment's own mail gateways; only their
+    Authentication-Results are trusted. ``own_domains``: its mail domains. ``executives``:
+    display names of people and services staff trust. ``allow`` / ``block``: sender
+    addresses or domains always legitimate / always phishing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    authserv_ids: list[str] = Field(default_factory=list)
+    own_domains: list[str] = Field(default_factory=list)
+    executives: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+    block: list[str] = Field(default_factory=list)
+
+    @field_validator("authserv_ids", "own_domains", "allow", "block")
+    @classmethod
+    def _lower(cls, values: list[str]) -> list[str]:
+        return [v.strip().lower() for v in values if v.strip()]
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads the optional TOML configuration file."""
 
@@ -289,6 +312,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    phishing: PhishingSettings = Field(default_factory=PhishingSettings)
 
     @field_validator("language", mode="before")
     @classmethod

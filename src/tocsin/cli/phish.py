@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from tocsin.cli.output import OutputFormat, console, emit
+from tocsin.cli.state import STATE
 from tocsin.errors import InputError, UsageError
 
 if TYPE_CHECKING:  # the engine (and its checks' libraries) load only when a command runs
@@ -77,8 +78,12 @@ def analyze(
 ) -> None:
     """One verdict per message: phishing, suspicious or legitimate, a score and reasons."""
     from tocsin.phishing.analyze import analyze_bytes
+    from tocsin.phishing.context import context_from
     from tocsin.phishing.model import Verdict
     from tocsin.phishing.parse import iter_sources
+
+    settings = STATE.settings
+    context = context_from(settings.phishing, settings.language)
 
     if tlp not in ("white", "green", "amber", "red"):
         raise UsageError("--tlp is white, green, amber or red")
@@ -90,7 +95,7 @@ def analyze(
     def documents() -> Iterator[dict[str, object]]:
         for source, raw in iter_sources(paths):
             try:
-                result = analyze_bytes(raw, source, unwrap=unwrap)
+                result = analyze_bytes(raw, source, context, unwrap=unwrap)
             except InputError as exc:
                 counts["refused"] += 1
                 errors.print(f"[yellow]refused[/]: {escape(str(exc))}")

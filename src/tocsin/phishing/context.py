@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tocsin.config import PhishingSettings
+
 
 @dataclass(frozen=True)
 class Context:
@@ -26,3 +28,15 @@ class Context:
 
 
 DEFAULT_CONTEXT = Context()
+
+
+def context_from(settings: PhishingSettings, lang: str = "fr") -> Context:
+    """The analysis context of the ``[phishing]`` settings."""
+    return Context(
+        authserv_ids=frozenset(settings.authserv_ids),
+        own_domains=frozenset(settings.own_domains),
+        executives=tuple(settings.executives),
+        allow=frozenset(settings.allow),
+        block=frozenset(settings.block),
+        lang=lang,
+    )
