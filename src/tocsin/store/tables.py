@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -418,3 +419,39 @@ class DetectAlertRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None] = mapped_column()
+
+
+class PhishingReportRow(Base):
+    """A reported (or uploaded) email with its analysis, and the analyst's decision.
+
+    ``raw`` keeps the message (zlib-compressed) so that it can be analysed again and shown;
+    ``analyst_verdict`` overrides ``verdict`` when set and is kept for retraining.
+    """
+
+    __tablename__ = "phishing_reports"
+    __table_args__ = (
+        Index("ix_phishing_reports_establishment_received", "establishment_id", "received_at"),
+        UniqueConstraint("establishment_id", "message_sha256", name="uq_phishing_reports_message"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishments.id", ondelete="CASCADE")
+    )
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    origin: Mapped[str] = mapped_column(String(16))  # imap, upload, api, cli, demo
+    reporter: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(320))
+    verdict: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    indicators: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message_sha256: Mapped[str] = mapped_column(String(64))
+    raw_size: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    analyst_verdict: Mapped[str | None] = mapped_column(String(16))
+    analyst: Mapped[str | None] = mapped_column(String(128))
+    analyst_note: Mapped[str | None] = mapped_column(Text)
+    overridden_at: Mapped[datetime | None] = mapped_column()
+    replied_at: Mapped[datetime | None] = mapped_column()
