@@ -1,20 +1,18 @@
 """Differential test: Tocsin's SQL backend on DuckDB against pySigma's SQLite backend.
 
 Same events (the 202 regression_data cases), same rules, same processing pipeline; the
-SQLite backend's queries run over one SQLite table holding the events (``COLLATE NOCASE``
-columns, as Zircolite builds them, with ``collate_nocase``). The hits, as (rule, file,
+SQLite backend's queries run over one SQLite table holding the events
+(:class:`detect_engine_support.SQLiteReference`: ``COLLATE NOCASE`` columns as Zircolite
+builds them, ``collate_nocase``, keywords over a ``_fulltext`` column). The hits, as (rule, file,
 record), must be identical; every difference must be listed in :data:`KNOWN_DIFFERENCES`
 with the reason it is a bug of theirs.
 """
 
 from __future__ import annotations
 
-import re
-import sqlite3
 from pathlib import Path
 
-import pytest
-from detect_engine_support import write_events
+from detect_engine_support import Hit, SQLiteReference, compile_yaml, write_events
 from sigma.collection import SigmaCollection
 from test_sigma_regression_data import _cases, _rows, _rule_files
 
@@ -22,12 +20,8 @@ from conftest import shared_data
 from tocsin.detect.engines.duckdb import DuckDBEngine
 from tocsin.detect.sigma.compile import compile_rules
 from tocsin.detect.sigma.loader import load_rules
-from tocsin.detect.sigma.pipelines import tocsin_pipeline
 from tocsin.detect.sigma.select import select
 
-sqlite_backend = pytest.importorskip("sigma.backends.sqlite")
-
-Hit = tuple[str, str, int]
 # (rule id, file name, record) → why SQLite's answer is wrong.
 KNOWN_DIFFERENCES: dict[Hit, str] = {
     # Defender's EventData names have spaces ("Threat Name"); the rule says ThreatName.
@@ -39,47 +33,17 @@ KNOWN_DIFFERENCES: dict[Hit, str] = {
         1,
     ): "field names with spaces",
 }
-_MISSING = re.compile(r"no such column: (.+)$")
-
-
-def _regexp(pattern: str, value: object) -> bool:
-    return value is not None and re.search(pattern, str(value)) is not None
 
 
 def _sqlite_hits(rule_files: list[Path], rows: list[dict[str, object]]) -> set[Hit]:
-    con = sqlite3.connect(":memory:")
-    con.create_function("REGEXP", 2, _regexp, deterministic=True)
-    # SQLite column names ignore case (ProcessID of System, ProcessId of EventData): one
-    # column each, the later value winning, as in DuckDB's union_by_name.
-    columns = {k.lower(): k for row in rows for k in row if not k.startswith("_")}
-    spec = ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in columns.values())
-    con.execute(f'CREATE TABLE logs ("_file" TEXT, "_record" INTEGER, {spec})')
-    for row in rows:
-        values = {k.lower(): v for k, v in row.items() if not k.startswith("_")}
-        names = [columns[k] for k in values]
-        quoted = ", ".join(f'"{n}"' for n in ["_file", "_record", *names])
-        con.execute(  # noqa: S608 - our own column names, quoted
-            f"INSERT INTO logs ({quoted}) VALUES ({', '.join('?' for _ in range(len(names) + 2))})",  # noqa: S608
-            [row["_file"], row["_record"], *values.values()],
-        )
-    hits: set[Hit] = set()
-    backend = sqlite_backend.sqliteBackend(tocsin_pipeline(), collate_nocase=True)
-    for path in rule_files:
-        collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"))
-        for rule in collection.rules:
-            for query in backend.convert_rule(rule):
-                sql = query.replace("SELECT *", 'SELECT "_file", "_record"', 1)
-                while True:
-                    try:
-                        found = con.execute(sql).fetchall()
-                        break
-                    except sqlite3.OperationalError as exc:
-                        missing = _MISSING.search(str(exc))
-                        if not missing:
-                            raise
-                        con.execute(f'ALTER TABLE logs ADD COLUMN "{missing.group(1)}" TEXT')
-                hits.update((str(rule.id), Path(f).name, int(r)) for f, r in found)
-    return hits
+    rules = [
+        rule
+        for path in rule_files
+        for rule in SigmaCollection.from_yaml(path.read_text(encoding="utf-8")).rules
+    ]
+    hits, refused = SQLiteReference(rows).hits(rules)
+    assert not refused, refused
+    return {(rule, Path(file).name, record) for rule, file, record in hits}
 
 
 def test_same_hits_as_pysigma_sqlite_backend(tmp_path: Path) -> None:
@@ -106,3 +70,25 @@ def test_same_hits_as_pysigma_sqlite_backend(tmp_path: Path) -> None:
         f"{len(ours)} hits here, {len(theirs)} on SQLite; "
         f"only here: {sorted(ours - theirs)[:10]}; only SQLite: {sorted(theirs - ours)[:10]}"
     )
+
+
+def test_placeholder_in_a_value_list_is_refused_not_emptied() -> None:
+    """Found by the differential on the full Windows set (rules-placeholder's DMSA rules):
+    ``- f: SYSTEM`` / ``- f|expand: '%Administrators%'`` is one ``f IN (…)`` list, and the
+    unresolved placeholder used to become ``''`` (``NOT f IN ('', 'system')``) where SQLite's
+    backend, rightly, refuses the rule. Both now refuse it."""
+    compiled = compile_yaml(
+        """
+title: DMSA object created by a non-administrator
+id: 7a2d1f4e-3b5c-4e6f-8a9b-0c1d2e3f4a5b
+logsource: {product: windows, service: security}
+detection:
+    selection: {EventID: 5137}
+    admins:
+        - SubjectAccountName: SYSTEM
+        - SubjectAccountName|expand: '%Administrators%'
+    condition: selection and not admins
+"""
+    )
+    assert not compiled.rules
+    assert "unresolved placeholder" in compiled.problems[0].reason

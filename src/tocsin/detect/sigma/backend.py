@@ -97,8 +97,19 @@ def like_pattern(value: SigmaString, lower: bool) -> tuple[str, bool]:
 
 
 def plain(value: SigmaString, lower: bool) -> str:
-    """The literal text of a Sigma string without wildcards."""
-    text = "".join(part for part in value.s if isinstance(part, str))
+    """The literal text of a Sigma string without wildcards.
+
+    A placeholder (``|expand`` left unresolved) is refused, never read as empty text: in a
+    list of plain values pySigma hands it here directly (``field IN (…)``), and dropping it
+    would make ``'%Admins%'`` match an empty field.
+    """
+    parts = []
+    for part in value.s:
+        if not isinstance(part, str) and not isinstance(part, SpecialChars):
+            raise SigmaValueError(f"unresolved placeholder {part} in value")
+        if isinstance(part, str):
+            parts.append(part)
+    text = "".join(parts)
     return text.lower() if lower else text
 
 
