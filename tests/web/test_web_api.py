@@ -105,6 +105,7 @@ def test_openapi_schema_is_served_without_cdn_pages(client: TestClient) -> None:
         "/assets",
         "/assets/{establishment}/{asset_id}",
         "/alerts",
+        "/phishing/reports",
     }
     assert "AssetList" in schema["components"]["schemas"]
     assert "token" in schema["components"]["securitySchemes"]

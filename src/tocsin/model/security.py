@@ -15,6 +15,8 @@ class Permission(StrEnum):
     WATCH_TRIAGE = "watch:triage"  # change an exposure's status, declare false positives
     DETECT_READ = "detect:read"  # detection alerts and the log events copied into them
     DETECT_TRIAGE = "detect:triage"  # change an alert's status
+    PHISHING_READ = "phishing:read"  # reported emails, their verdicts and content
+    PHISHING_TRIAGE = "phishing:triage"  # upload a message, override a verdict
 
 
 class Role(StrEnum):
@@ -50,6 +52,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WATCH_TRIAGE,
             Permission.DETECT_READ,
             Permission.DETECT_TRIAGE,
+            Permission.PHISHING_READ,
+            Permission.PHISHING_TRIAGE,
         }
     ),
     Role.ANALYST: frozenset(
@@ -60,6 +64,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WATCH_TRIAGE,
             Permission.DETECT_READ,
             Permission.DETECT_TRIAGE,
+            Permission.PHISHING_READ,
+            Permission.PHISHING_TRIAGE,
         }
     ),
     Role.DPO: frozenset({Permission.INVENTORY_READ, Permission.AUDIT_READ, Permission.WATCH_READ}),

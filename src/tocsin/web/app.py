@@ -44,6 +44,7 @@ CAPABILITY_MODULES: tuple[str, ...] = (
     "tocsin.web.routes.watch",
     "tocsin.web.routes.policy",
     "tocsin.web.routes.detect",
+    "tocsin.web.routes.phishing",
 )
 
 

@@ -45,6 +45,8 @@ PREFIX = "/api/v1"
 MAX_LIMIT = 1000
 Reader = Annotated[Account, Depends(require_token(Permission.INVENTORY_READ))]
 AlertReader = Annotated[Account, Depends(require_token(Permission.DETECT_READ))]
+PhishingReader = Annotated[Account, Depends(require_token(Permission.PHISHING_READ))]
+PhishingTriager = Annotated[Account, Depends(require_token(Permission.PHISHING_TRIAGE))]
 Level = StrEnum("Level", {name: name for name in LEVELS})  # type: ignore[misc]
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ApiError, "description": "No valid API token."},
@@ -138,6 +140,67 @@ def alerts(
         total = count_alerts(session, row.id, flt)
         found = list_alerts(session, row.id, flt, limit=limit, offset=offset)
     return {"version": 1, "total": total, "alerts": [alert_record(a) for a in found]}
+
+
+@router.post(
+    "/phishing/reports",
+    status_code=201,
+    responses={
+        200: {"description": "The same message was reported before: that report."},
+        400: {"model": ApiError, "description": "Not an email Tocsin can read."},
+        404: {"model": ApiError, "description": "No such establishment in your scope."},
+        413: {"model": ApiError, "description": "Over 30 MB."},
+    },
+)
+async def report_phishing(
+    request: Request,
+    account: PhishingTriager,
+    establishment: Annotated[str, Query(max_length=64)],
+    reporter: Annotated[str | None, Query(max_length=320)] = None,
+) -> JSONResponse:
+    """Analyse the email in the body (``message/rfc822``, raw bytes) and keep it as a report
+    of ``establishment``; the report (docs/json-shapes.md, "Phishing report")."""
+    from tocsin.errors import InputError
+    from tocsin.phishing.service import record_report
+    from tocsin.store.phishing import MAX_RAW_BYTES
+
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_RAW_BYTES:
+            return JSONResponse({"detail": "message over 30 MB"}, status_code=413)
+    context = web_context(request)
+    with context.database.session() as session:
+        row = get_establishment(session, establishment)
+        if not account.scope.allows(row.id):
+            raise NotFoundError("no such establishment")
+    try:
+        outcome = record_report(
+            context.database, context.settings, establishment, bytes(raw),
+            origin="api", reporter=reporter, actor=account.username,
+        )  # fmt: skip
+    except InputError as exc:
+        return JSONResponse({"detail": exc.message}, status_code=400)
+    return JSONResponse(outcome.report.to_dict(), status_code=201 if outcome.created else 200)
+
+
+@router.get("/phishing/reports")
+def phishing_reports(
+    request: Request,
+    account: PhishingReader,
+    establishment: Annotated[str, Query(max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Reports of one establishment, latest first."""
+    from tocsin.store.phishing import list_reports
+
+    with web_context(request).database.session() as session:
+        row = get_establishment(session, establishment)
+        if not account.scope.allows(row.id):
+            raise NotFoundError("no such establishment")
+        found = list_reports(session, row.id, limit=limit, offset=offset)
+    return {"version": 1, "reports": [r.to_dict() for r in found]}
 
 
 def _establishment(establishment: Establishment) -> EstablishmentDocument:
