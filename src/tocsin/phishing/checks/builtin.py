@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-from tocsin.phishing.checks import lists  # noqa: F401
+from tocsin.phishing.checks import (  # noqa: F401
+    impersonation,
+    links,
+    lists,  # noqa: F401
+)
