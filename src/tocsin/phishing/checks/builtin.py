@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tocsin.phishing.checks import (  # noqa: F401
+    attachments,
     impersonation,
     links,
     lists,  # noqa: F401
