@@ -40,6 +40,15 @@ def _detect(establishment: str) -> None:
     )
 
 
+def _phishing(establishment: str) -> None:
+    """Analyse the demo's reported emails (the dashboard's Phishing page)."""
+    from tocsin.demo.reports import record_demo_reports
+
+    kept = record_demo_reports(STATE.database, STATE.settings, establishment)
+    detail = ", ".join(f"{n} {verdict}" for verdict, n in sorted(kept.by_verdict.items()))
+    typer.echo(f"phishing: {kept.kept} reported emails analysed for {establishment} ({detail})")
+
+
 def demo(
     reset: Annotated[
         bool,
@@ -69,6 +78,7 @@ def demo(
     _write_bulletin(result.establishment_slug)
     if detect:
         _detect(result.establishment_slug)
+    _phishing(result.establishment_slug)
     if result.password is not None:
         typer.echo(f"demo admin account: {result.username}")
         typer.echo(f"password (shown once): {result.password}")
@@ -89,6 +99,7 @@ def demo(
     )
     if detect:
         typer.echo(f"  5. the detection alerts: {_dashboard_url()}detect/alerts")
+    typer.echo(f"  6. the reported emails: {_dashboard_url()}phishing/reports")
     if serve:
         from tocsin.cli.serve import serve as serve_command
 
