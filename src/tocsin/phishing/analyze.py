@@ -55,6 +55,19 @@ def _run(
         return [Reason("check.error", 0, f"{check.name}: {type(exc).__name__}: {exc}"[:300])]
 
 
+def _attached_links(message: ParsedMessage) -> tuple[Link, ...]:
+    """URLs carried by attachments (PDF links, QR codes, Office remote templates), so that
+    the link checks judge them and the indicators share them."""
+    if not message.attachments:
+        return ()
+    from tocsin.phishing.checks.attachments import attachment_links
+
+    try:
+        return tuple(attachment_links(message))
+    except Exception:  # noqa: BLE001 - the attachments check reports its own failures
+        return ()
+
+
 def analyze_message(
     message: ParsedMessage,
     context: Context = DEFAULT_CONTEXT,
@@ -62,7 +75,7 @@ def analyze_message(
     *,
     reported_by: str | None = None,
 ) -> Analysis:
-    links = extract_links(message)
+    links = extract_links(message) + _attached_links(message)
     reasons: list[Reason] = []
     for check in checks:
         reasons.extend(_run(check, message, links, context))
