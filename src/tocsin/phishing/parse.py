@@ -70,16 +70,40 @@ def _text(value: object) -> str:
     return _UNFOLD.sub(" ", decoded)
 
 
+_ONE_MAILBOX = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<address>[^<>\s]+@[^<>\s]+)>\s*$", re.S)
+
+
+def _mailbox(value: str) -> Address | None:
+    """``Name <address>`` read whole, whatever the name holds (commas, stray quotes): phishing
+    From headers often break the address-list grammar (``Microsoft account team ,_<x@y>``)."""
+    match = _ONE_MAILBOX.match(value)
+    if match is None:
+        return None
+    name = " ".join(match.group("name").replace('"', " ").split()).strip(" ,_;")
+    return Address(name, match.group("address").strip())
+
+
 def _addresses(message: Message, name: str) -> tuple[Address, ...]:
     values = message.get_all(name) or []
+    if name in ("From", "Sender") and len(values) == 1:
+        whole = _mailbox(_text(values[0]))
+        if whole is not None:
+            return (whole,)
     found: list[Address] = []
     try:
         pairs = getaddresses([_text(v) for v in values])
     except (ValueError, IndexError, TypeError):  # malformed header
         pairs = []
+    orphans: list[str] = []  # "Team ,_<x@y>": an unquoted comma splits the display name
     for display, address in pairs:
-        if display or address:
-            found.append(Address(_text(display).strip(), address.strip()))
+        if "@" not in address:
+            orphans.extend(t for t in (display.strip(), address.strip()) if t)
+            continue
+        name = " ".join([*orphans, _text(display).strip()]).strip(" ,_")
+        found.append(Address(name, address.strip()))
+        orphans = []
+    if orphans and not found:
+        found.append(Address(" ".join(orphans), ""))
     return tuple(found[:50])
 
 
