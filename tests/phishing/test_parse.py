@@ -186,3 +186,18 @@ def test_every_message_of_the_corpora_parses() -> None:
         parse_message(raw, source)
         count += 1
     assert count > 1900
+
+
+@pytest.mark.parametrize(
+    ("header", "name", "address"),
+    [
+        (b"Microsoft account team ,_<no-reply@evil.example>", "Microsoft account team",
+         "no-reply@evil.example"),
+        (b'"Service, RH" <rh@ch.example>', "Service, RH", "rh@ch.example"),
+        (b"a@b.example", "", "a@b.example"),
+    ],
+)  # fmt: skip
+def test_a_broken_from_keeps_its_name_and_address(header: bytes, name: str, address: str) -> None:
+    parsed = parse_message(b"From: " + header + b"\r\nSubject: x\r\n\r\nbody\r\n", SRC)
+    sender = parsed.sender_address
+    assert sender is not None and (sender.name, sender.address) == (name, address)
