@@ -8,6 +8,7 @@ Secrets (SMTP password, web secret key, webhook URLs) may also be read from a fi
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -236,13 +237,81 @@ class ScheduleSettings(BaseModel):
         return None if self.timezone is None else ZoneInfo(self.timezone)
 
 
+_MAX_REPORT_BYTES = 30 * 1024 * 1024  # what the store keeps (tocsin.store.phishing)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine (where plain-text IMAP is allowed)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class PhishingMailboxSettings(BaseModel):
+    """``[phishing.mailbox]``: the IMAP mailbox staff forward reports to (docs/phishing-mailbox.md).
+
+    Reports are read in ``folder``, kept for ``establishment``, then moved to
+    ``processed_folder`` (created when missing) and answered from ``reply_from`` (default:
+    ``smtp.sender``). ``security = "none"`` (no TLS) is refused unless ``host`` is loopback.
+    ``password_file`` is read once, at start, and wins over ``password``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = None  # None: no report mailbox
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    folder: str = Field(default="INBOX", min_length=1, max_length=200)
+    processed_folder: str = Field(default="Tocsin/Traités", min_length=1, max_length=200)
+    establishment: str | None = None
+    max_message_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=_MAX_REPORT_BYTES)
+    max_messages: int = Field(default=200, ge=1, le=10_000)  # read per run; the rest waits
+    timeout: float = Field(default=60.0, gt=0, le=600)
+    reply: bool = True
+    reply_from: str | None = None
+
+    @field_validator("folder", "processed_folder")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if any(ord(c) < 0x20 or c in '"\\*%' for c in value):
+            raise ValueError("a folder name has no control characters, quotes, \\, * or %")
+        return value
+
+    @field_validator("establishment")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        if value is not None and not _SLUG.fullmatch(value):
+            raise ValueError(f"{value!r} is not an establishment slug")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> PhishingMailboxSettings:
+        if self.security == "none" and self.host and not is_loopback_host(self.host):
+            raise ValueError('security = "none" (no TLS) is only allowed for a loopback host')
+        if self.password_file is not None:
+            try:
+                secret = self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"cannot read password_file: {exc.strerror}") from exc
+            self.password = SecretStr(secret)
+        return self
+
+
 class PhishingSettings(BaseModel):
     """``[phishing]``: what the analysis knows about the establishment (docs/phishing.md).
 
     ``authserv_ids``: the authserv-id of the establishment's own mail gateways; only their
     Authentication-Results are trusted. ``own_domains``: its mail domains. ``executives``:
     display names of people and services staff trust. ``allow`` / ``block``: sender
-    addresses or domains always legitimate / always phishing.
+    addresses or domains always legitimate / always phishing. ``mailbox``: where staff
+    report (:class:`PhishingMailboxSettings`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -252,6 +321,7 @@ class PhishingSettings(BaseModel):
     executives: list[str] = Field(default_factory=list)
     allow: list[str] = Field(default_factory=list)
     block: list[str] = Field(default_factory=list)
+    mailbox: PhishingMailboxSettings = Field(default_factory=PhishingMailboxSettings)
 
     @field_validator("authserv_ids", "own_domains", "allow", "block")
     @classmethod

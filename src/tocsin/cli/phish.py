@@ -115,3 +115,6 @@ def analyze(
             f"{total:,} messages in {seconds:.1f} s ({total / seconds if seconds else 0:,.0f}/s): "
             + ", ".join(f"{n:,} {name}" for name, n in counts.items())
         )
+
+
+from tocsin.cli import phish_mailbox  # noqa: E402, F401
