@@ -3,11 +3,12 @@
 The day partitions of one source are loaded into a temporary table a chunk of about
 ``chunk_rows`` events at a time (whole days; DuckDB spills beyond ``memory_limit``), so a
 rule is planned once per chunk rather than once per day. The chunk is then split by
-``Channel``: each rule whose condition requires some channels (``rule_channels``: nearly
-every Windows rule) runs only over the rows of those channels, the others over every row;
-each split table keeps only the field columns with a value in it, so a rule naming fields
-its channel never has is folded to false by DuckDB's optimiser. Rules run in batches of
-UNION ALL queries. Matches go to a ``hits`` table,
+(``Channel``, ``EventID``): a rule whose condition requires some channels and event ids
+(``rule_route``: nearly every Windows rule) runs only over the tables of those, the others
+over every table; a rule whose channel and event ids are absent from the chunk is not run
+at all. Each split table keeps only the field columns with a value in it, so a rule naming
+fields its events never have is folded to false by DuckDB's optimiser. Rules run in
+batches of UNION ALL queries. Matches go to a ``hits`` table,
 the rows that feed correlations to a ``feed`` table; correlations then run over ``feed``
 with windowed counts (so their windows cross midnight), and alerts are grouped from
 ``hits`` per (rule, host, window) with at most ``sample_limit`` events kept each.
@@ -34,14 +35,19 @@ from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRan
 from tocsin.detect.engines.sql import (
     CONTRACT_COLUMNS,
     DUCKDB,
+    FULLTEXT_KEY,
+    LOWER_MARK,
     ColumnResolver,
+    Route,
     alert_groups,
     alert_samples,
     correlation_select,
     feed_select,
     hits_select,
     literal,
-    rule_channels,
+    lowered,
+    lowered_names,
+    rule_route,
 )
 from tocsin.detect.sigma.compile import CompiledRuleSet
 from tocsin.detect.sigma.compiled import CompiledCorrelation, CompiledRule, RuleInfo
@@ -151,7 +157,7 @@ class DuckDBEngine:
             try:
                 row = con.execute("SELECT count(*) FROM ev").fetchone()
                 result.events_read += int(row[0]) if row else 0
-                tables = _split(con, source, plan.channels)
+                tables = _split(con, plan)
                 for table in tables:
                     self._run_table(con, table, plan, result, failed)
             finally:
@@ -167,15 +173,15 @@ class DuckDBEngine:
         result: DetectionResult,
         failed: set[str],
     ) -> None:
-        """The rules routed to ``table``'s channel, and the rows that feed correlations."""
-        resolver = ColumnResolver(DUCKDB, table.columns, plan.source)
-        self._run_rules(con, resolver, table.name, plan.rules_for(table.channel), result, failed)
+        """The rules routed to ``table``, and the rows that feed correlations."""
+        resolver = ColumnResolver(DUCKDB, table.columns, plan.source, table.derived)
+        self._run_rules(con, resolver, table.name, plan, plan.rules_for(table), result, failed)
         for correlation in plan.correlations:
             for rule_id in correlation.rules:
                 rule = plan.by_id[rule_id]
-                if rule_id in failed or not plan.routed_to(rule, table.channel):
+                if rule_id in failed or not plan.routed_to(rule, table):
                     continue
-                condition = resolver.condition(rule.condition)
+                condition = resolver.condition(plan.template(rule))
                 sql = feed_select(resolver, correlation, rule_id, condition, table.name)
                 con.execute("INSERT INTO feed " + sql)
 
@@ -184,6 +190,7 @@ class DuckDBEngine:
         con: duckdb.DuckDBPyConnection,
         resolver: ColumnResolver,
         table: str,
+        plan: _Plan,
         rules: list[CompiledRule],
         result: DetectionResult,
         failed: set[str],
@@ -192,7 +199,8 @@ class DuckDBEngine:
         for start in range(0, len(todo), self.batch_size):
             batch = todo[start : start + self.batch_size]
             queries = [
-                (r, hits_select(r.info.id, resolver.condition(r.condition), table)) for r in batch
+                (r, hits_select(r.info.id, resolver.condition(plan.template(r)), table))
+                for r in batch
             ]
             try:
                 con.execute("INSERT INTO hits " + " UNION ALL ".join(q for _, q in queries))
@@ -232,24 +240,31 @@ class DuckDBEngine:
         return alerts
 
 
+Key = tuple[str | None, str | None]  # lower-case Channel and EventID of a split table
+
+
 @dataclass(frozen=True)
 class _Table:
-    """Rows of one chunk: those of ``channel``, or (None) of every channel no rule needs."""
+    """Rows of one chunk: those of ``key``; or (None) those of no key a rule is routed to,
+    or every row when ``whole``."""
 
     name: str
-    channel: str | None
-    columns: list[str]
+    key: Key | None
+    columns: list[str]  # the event columns (what the rules' fields resolve against)
+    whole: bool = False
+    derived: dict[str, str] = field(default_factory=dict)  # lower(x) → column holding it
 
 
 @dataclass
 class _Plan:
-    """The rules of one source and the channels each is routed to (None: every row)."""
+    """The rules of one source and the events each is routed to."""
 
     source: str
     rules: list[CompiledRule]
     correlations: list[CompiledCorrelation]
     by_id: dict[str, CompiledRule]
-    routes: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    routes: dict[str, Route] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)  # conditions with lower() tokens
 
     @classmethod
     def of(cls, rules: CompiledRuleSet, source: str) -> _Plan:
@@ -259,19 +274,38 @@ class _Plan:
             own,
             [c for c in rules.correlations if c.source == source],
             {r.info.id: r for r in rules.rules},
-            {r.info.id: rule_channels(r.condition) for r in own},
+            {r.info.id: rule_route(r.condition) for r in own},
+            {r.info.id: lowered(r.condition) for r in rules.rules},
         )
 
-    @property
-    def channels(self) -> frozenset[str]:
-        return frozenset(c for route in self.routes.values() if route for c in route)
+    def template(self, rule: CompiledRule) -> str:
+        return self.templates[rule.info.id]
 
-    def routed_to(self, rule: CompiledRule, channel: str | None) -> bool:
-        route = self.routes.get(rule.info.id)
-        return route is None or channel in route
+    def lowered_keys(self, table: _Table) -> set[str]:
+        """What the rules routed to ``table`` lower: resolved columns or the full text."""
+        resolver = ColumnResolver(DUCKDB, table.columns, self.source)
+        names = {n for r in self.rules_for(table) for n in lowered_names(self.template(r))}
+        for correlation in self.correlations:
+            for rule_id in correlation.rules:
+                if self.routed_to(self.by_id[rule_id], table):
+                    names |= lowered_names(self.template(self.by_id[rule_id]))
+        keys = {resolver.lowered_key(n) for n in names}
+        return {k for k in keys if k is not None}
 
-    def rules_for(self, channel: str | None) -> list[CompiledRule]:
-        return [r for r in self.rules if self.routed_to(r, channel)]
+    def wants(self, key: Key) -> bool:
+        """Some rule with a channel is routed to the events of ``key``."""
+        return any(r.channels is not None and r.admits(*key) for r in self.routes.values())
+
+    def routed_to(self, rule: CompiledRule, table: _Table) -> bool:
+        route = self.routes.get(rule.info.id, Route())
+        if table.whole:
+            return True
+        if table.key is None:
+            return route.channels is None
+        return route.admits(*table.key)
+
+    def rules_for(self, table: _Table) -> list[CompiledRule]:
+        return [r for r in self.rules if self.routed_to(r, table)]
 
 
 def _chunks(partitions: list[Partition], chunk_rows: int) -> Iterator[list[Path]]:
@@ -289,33 +323,53 @@ def _chunks(partitions: list[Partition], chunk_rows: int) -> Iterator[list[Path]
         yield files
 
 
-def _split(con: duckdb.DuckDBPyConnection, source: str, channels: frozenset[str]) -> list[_Table]:
-    """``ev`` split into one table per channel some rule needs and one for the rest."""
+def _split(con: duckdb.DuckDBPyConnection, plan: _Plan) -> list[_Table]:
+    """``ev`` split into one table per (Channel, EventID) some rule is routed to and one
+    table for the rest; each keeps the field columns that have a value in it."""
     columns = [r[0] for r in con.execute("DESCRIBE ev").fetchall()]
-    channel = ColumnResolver(DUCKDB, columns, source).field("Channel")
-    if not channels or channel == DUCKDB.null():
-        return [_Table("ev", None, columns)]
-    key = f"lower({channel})"
+    resolver = ColumnResolver(DUCKDB, columns, plan.source)
+    channel, event_id = resolver.field("Channel"), resolver.field("EventID")
+    if channel == DUCKDB.null() or all(r.channels is None for r in plan.routes.values()):
+        return [_Table("ev", None, columns, whole=True)]
+    keys = f"lower({channel}), lower({event_id})"
     fields = [c for c in columns if c not in CONTRACT_COLUMNS]
     counts = "".join(f", count({DUCKDB.quote(c)})" for c in fields)
-    groups: dict[str | None, set[str]] = {}
-    for value, *filled in con.execute(f"SELECT {key}{counts} FROM ev GROUP BY 1").fetchall():  # noqa: S608
-        target = value if value in channels else None
+    groups: dict[Key | None, set[str]] = {}
+    for ch, eid, *filled in con.execute(f"SELECT {keys}{counts} FROM ev GROUP BY ALL").fetchall():  # noqa: S608
+        target = (ch, eid) if plan.wants((ch, eid)) else None
         groups.setdefault(target, set()).update(c for c, n in zip(fields, filled, strict=True) if n)
-    wanted = ", ".join(literal(c) for c in groups if c is not None)
-    tables = []
     always = set(CONTRACT_COLUMNS) | _homonyms(columns)
+    tables = []
     for number, (target, present) in enumerate(groups.items()):
         keep = [c for c in columns if c in always or c in present]
-        test = f"{key} = {literal(target)}" if target is not None else f"{key} IS NULL"
-        if target is None and wanted:
-            test += f" OR {key} NOT IN ({wanted})"
-        name = f"ev_{number}"
-        listed = ", ".join(DUCKDB.quote(c) for c in keep)
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT {listed} FROM ev WHERE {test}")  # noqa: S608
-        tables.append(_Table(name, target, keep))
+        if target is None:
+            wanted = [k for k in groups if k is not None]
+            test = " AND ".join(f"NOT ({_key_test(keys, k)})" for k in wanted) or "true"
+        else:
+            test = _key_test(keys, target)
+        tables.append(_create(con, plan, _Table(f"ev_{number}", target, keep), test))
     con.execute("DROP TABLE ev")
     return tables
+
+
+def _create(con: duckdb.DuckDBPyConnection, plan: _Plan, table: _Table, test: str) -> _Table:
+    """``table`` made from the rows of ``ev`` that pass ``test``, with a column for each
+    ``lower(...)`` its rules apply (named with a control character: no event field is)."""
+    resolver = ColumnResolver(DUCKDB, table.columns, plan.source)
+    derived = {key: f"\x01lower\x01{key}" for key in sorted(plan.lowered_keys(table))}
+    exprs = [DUCKDB.quote(c) for c in table.columns] + [
+        resolver.field(LOWER_MARK + ("T" if key == FULLTEXT_KEY else "F" + key))
+        + f" AS {DUCKDB.quote(name)}"
+        for key, name in derived.items()
+    ]
+    con.execute(f"CREATE TEMP TABLE {table.name} AS SELECT {', '.join(exprs)} FROM ev WHERE {test}")  # noqa: S608
+    return _Table(table.name, table.key, table.columns, table.whole, derived)
+
+
+def _key_test(keys: str, key: Key) -> str:
+    """``(lower(Channel), lower(EventID))`` equal to ``key`` (NULLs equal)."""
+    values = ", ".join("NULL" if v is None else literal(v) for v in key)
+    return f"({keys}) IS NOT DISTINCT FROM ({values})"
 
 
 def _homonyms(columns: list[str]) -> set[str]:

@@ -7,7 +7,7 @@ plus string field columns. ``hits``/``feed`` tables are built by the engine (see
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from tocsin.detect.sigma.compiled import (
@@ -15,6 +15,7 @@ from tocsin.detect.sigma.compiled import (
     TOKEN_OPEN,
     CompiledCorrelation,
     CorrelationKind,
+    fields_of,
     render,
 )
 
@@ -60,6 +61,26 @@ SPARK = Dialect(
 )
 
 
+# A field token whose name starts with LOWER_MARK stands for ``lower(field)`` (``F<name>``)
+# or ``lower(full text)`` (``T``): see :func:`lowered`. Private use, refused in rules.
+LOWER_MARK = "\ue002"
+FULLTEXT_KEY = "\ue002T"
+_LOWER_CALL = re.compile(f"lower\\({TOKEN_OPEN}(F[^{TOKEN_OPEN}{TOKEN_CLOSE}]*|T){TOKEN_CLOSE}\\)")
+
+
+def lowered(template: str) -> str:
+    """``template`` with each ``lower(<field>)`` and ``lower(<full text>)`` as one token, so
+    an engine can read the lower-case text from a column computed once per table instead
+    of lowering it again for every pattern of every rule."""
+    mark = f"{TOKEN_OPEN}F{LOWER_MARK}"
+    return _LOWER_CALL.sub(lambda m: f"{mark}{m.group(1)}{TOKEN_CLOSE}", template)
+
+
+def lowered_names(template: str) -> set[str]:
+    """The ``F<name>``/``T`` operands of ``lower`` in a :func:`lowered` template."""
+    return {n[1:] for n in fields_of(template) if n.startswith(LOWER_MARK)}
+
+
 def _loose(name: str) -> str:
     return name.replace(" ", "").lower()
 
@@ -72,22 +93,47 @@ class ColumnResolver:
     ``Threat Name`` where Sigma rules say ``ThreatName``), else to NULL.
     """
 
-    def __init__(self, dialect: Dialect, columns: Iterable[str], source: str) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        columns: Iterable[str],
+        source: str,
+        derived: Mapping[str, str] | None = None,
+    ) -> None:
         self.dialect = dialect
+        # lower() of a column (or of FULLTEXT_KEY) → the table column that already holds it
+        self.derived = dict(derived or {})
         self.columns = list(columns)
         self._lower = {c.lower(): c for c in reversed(self.columns)}
         self._loose = {_loose(c): c for c in reversed(self.columns)}
         self.source = source
 
+    def column(self, name: str) -> str | None:
+        """The column a field name resolves to, or None."""
+        if name in self.columns:
+            return name
+        return self._lower.get(name.lower()) or self._loose.get(_loose(name))
+
     def field(self, name: str) -> str:
-        column = (
-            name
-            if name in self.columns
-            else self._lower.get(name.lower()) or self._loose.get(_loose(name))
-        )
+        if name.startswith(LOWER_MARK):
+            return self._lowered(name[1:])
+        column = self.column(name)
         if column is None:
             return self.dialect.null()
         return self.dialect.quote(column)
+
+    def lowered_key(self, name: str) -> str | None:
+        """What ``lower(...)`` applies to for a name of :func:`lowered_names`: the resolved
+        column, :data:`FULLTEXT_KEY`, or None (an absent field)."""
+        return FULLTEXT_KEY if name == "T" else self.column(name[1:])
+
+    def _lowered(self, name: str) -> str:
+        key = self.lowered_key(name)
+        if key is None:
+            return self.dialect.null()
+        if key in self.derived:
+            return self.dialect.quote(self.derived[key])
+        return f"lower({self.fulltext() if key == FULLTEXT_KEY else self.dialect.quote(key)})"
 
     def fulltext(self) -> str:
         if self.source in MESSAGE_SOURCES and "_message" in self.columns:
@@ -105,11 +151,18 @@ class ColumnResolver:
 # --- routing: which rows a rule can match at all -------------------------------------------
 _LITERAL = r"'(?:[^']|'')*'"
 _TOKENS = re.compile(rf"{_LITERAL}|[()]| AND | OR ")
-_CHANNEL = re.escape(f"{TOKEN_OPEN}FChannel{TOKEN_CLOSE}")
-_CHANNEL_TEST = re.compile(
-    rf"coalesce\((?:lower\({_CHANNEL}\)|{_CHANNEL}) "
-    rf"(?:= ({_LITERAL})|IN \(((?:{_LITERAL}, )*{_LITERAL})\)), false\)"
-)
+
+
+def _test_of(name: str) -> re.Pattern[str]:
+    """``coalesce([lower(]<name>[)] = 'v', false)`` or its ``IN ('v', …)`` form."""
+    token = re.escape(f"{TOKEN_OPEN}F{name}{TOKEN_CLOSE}")
+    return re.compile(
+        rf"coalesce\((?:lower\({token}\)|{token}) "
+        rf"(?:= ({_LITERAL})|IN \(((?:{_LITERAL}, )*{_LITERAL})\)), false\)"
+    )
+
+
+_ROUTED = {"Channel": _test_of("Channel"), "EventID": _test_of("EventID")}
 
 
 def _split_and(text: str) -> list[str]:
@@ -145,24 +198,38 @@ def _conjuncts(text: str) -> list[str]:
     return [leaf for part in parts for leaf in _conjuncts(part)]
 
 
-def rule_channels(template: str) -> frozenset[str] | None:
-    """The lower-case ``Channel`` values a compiled condition requires, or None (any).
+@dataclass(frozen=True)
+class Route:
+    """The lower-case ``Channel`` and ``EventID`` values a rule requires (None: any)."""
 
-    Tocsin's Windows pipeline ANDs a ``Channel`` test to nearly every rule (a service's
-    channel, Sysmon's for a category). When that test is a top-level conjunct, the rule
-    cannot match an event of another channel, so the engine routes the rule to the events
-    of its channels only (``engines/duckdb.py``). Anything else (a test under OR or NOT, a
-    LIKE) gives None: the rule runs on every event.
+    channels: frozenset[str] | None = None
+    event_ids: frozenset[str] | None = None
+
+    def admits(self, channel: str | None, event_id: str | None) -> bool:
+        return (self.channels is None or channel in self.channels) and (
+            self.event_ids is None or event_id in self.event_ids
+        )
+
+
+def rule_route(template: str) -> Route:
+    """Which events a compiled condition can match at all, read from its top-level tests.
+
+    Tocsin's Windows pipeline ANDs a ``Channel`` test (a service's channel, Sysmon's for a
+    category) and usually an ``EventID`` test to nearly every rule. When such a test is a
+    top-level conjunct, the rule cannot match an event of another channel or event id, so
+    the engine runs it over those events only (``engines/duckdb.py``). A test under OR or
+    NOT, or a LIKE, says nothing: that field stays None (any value).
     """
-    found: frozenset[str] | None = None
+    found: dict[str, frozenset[str]] = {}
     for conjunct in _conjuncts(template):
-        match = _CHANNEL_TEST.fullmatch(conjunct)
-        if match is None:
-            continue
-        quoted = [match.group(1)] if match.group(1) else re.findall(_LITERAL, match.group(2))
-        values = frozenset(q[1:-1].replace("''", "'").lower() for q in quoted)
-        found = values if found is None else found & values
-    return found
+        for name, test in _ROUTED.items():
+            match = test.fullmatch(conjunct)
+            if match is None:
+                continue
+            quoted = [match.group(1)] if match.group(1) else re.findall(_LITERAL, match.group(2))
+            values = frozenset(q[1:-1].replace("''", "'").lower() for q in quoted)
+            found[name] = found[name] & values if name in found else values
+    return Route(found.get("Channel"), found.get("EventID"))
 
 
 def literal(text: str) -> str:
