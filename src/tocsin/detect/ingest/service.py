@@ -122,12 +122,14 @@ def ingest(
     progress: Progress | None = None,
     limits: Limits | None = None,
     batch_rows: int = 50_000,
+    workers: int = 1,
 ) -> IngestReport:
     """Read ``paths`` (files or folders, plain or gzip) into ``store_dir``.
 
     ``formats`` restricts detection to these names; a single name forces it. A bad record
     is a counted, located warning; a file that cannot be read at all raises
-    :class:`InputError` and nothing of this run stays in the store.
+    :class:`InputError` and nothing of this run stays in the store. ``workers`` > 1 reads
+    files in that many processes (``ingest/parallel.py``); one file is always read by one.
     """
     limits = limits or Limits()
     for name in formats or ():
@@ -143,12 +145,19 @@ def ingest(
         if len(report.warnings) < MAX_KEPT_WARNINGS:
             report.warnings.append(warning)
 
-    writer = StoreWriter(store_dir, batch_rows=batch_rows, sink=sink)
     started = time.perf_counter()
+    if workers > 1 and len(files) > 1:
+        from tocsin.detect.ingest.parallel import Job, ingest_parallel
+
+        job = Job(store_dir, formats, limits, batch_rows)
+        ingest_parallel(files, report, job, min(workers, len(files)), progress)
+        report.seconds = time.perf_counter() - started
+        return report
+    writer = StoreWriter(store_dir, batch_rows=batch_rows, sink=sink)
     try:
         for path, explicit in files:
             done_before = report.bytes
-            file_report = _ingest_file(path, explicit, formats, limits, writer, sink, report)
+            file_report = ingest_file(path, explicit, formats, limits, writer, sink, report)
             if file_report is not None:
                 report.files.append(file_report)
             report.bytes = done_before + path.stat().st_size
@@ -162,7 +171,7 @@ def ingest(
     return report
 
 
-def _ingest_file(
+def ingest_file(
     path: Path,
     explicit: bool,
     allowed: Sequence[str] | None,

@@ -220,16 +220,25 @@ class StoreWriter:
         self._closed.append((opened.temp, opened.final))
         opened.writer.close()
 
-    def commit(self) -> list[Path]:
-        """Flush and close everything, then give every file its final name."""
+    def finish(self) -> list[tuple[Path, Path]]:
+        """Flush and close everything; the (temporary, final) names, not yet renamed.
+
+        A worker process of a parallel ingest stops here: the parent renames the files of
+        every worker only when all of them succeeded (:func:`commit_files`).
+        """
         for key in list(self._buffers):
             self._flush(key)
         for key in list(self._open):
             self._close(key)
-        done: list[Path] = []
-        for temp, final in self._closed:
-            temp.rename(final)
-            done.append(final)
+        return list(self._closed)
+
+    @property
+    def created_dirs(self) -> list[Path]:
+        return list(self._created_dirs)
+
+    def commit(self) -> list[Path]:
+        """Flush and close everything, then give every file its final name."""
+        done = commit_files(self.finish())
         self._closed = [(final, final) for final in done]
         return done
 
@@ -258,6 +267,27 @@ class StoreWriter:
     @property
     def buffered(self) -> int:
         return self._buffered
+
+
+def commit_files(pending: list[tuple[Path, Path]]) -> list[Path]:
+    """Rename each temporary file to its final name."""
+    done: list[Path] = []
+    for temp, final in pending:
+        temp.rename(final)
+        done.append(final)
+    return done
+
+
+def discard_files(pending: list[tuple[Path, Path]], created_dirs: list[Path]) -> None:
+    """Remove files (temporary or renamed) and the folders a failed run created."""
+    for temp, final in pending:
+        temp.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
+    for folder in sorted(created_dirs, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
