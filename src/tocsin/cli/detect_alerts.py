@@ -68,6 +68,10 @@ def scan(
     since: SinceOption = None,
     until: UntilOption = None,
     engine: Annotated[str, typer.Option("--engine", envvar="TOCSIN_DETECT_ENGINE")] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option("--spark-master", envvar="TOCSIN_SPARK_MASTER", help="Spark master URL."),
+    ] = None,
     no_ddos: Annotated[bool, typer.Option("--no-ddos", help="Skip the DDoS detector.")] = False,
     timezone: Annotated[
         str, typer.Option("--timezone", envvar="TOCSIN_TIMEZONE", help="DDoS baselines' zone.")
@@ -83,6 +87,7 @@ def scan(
         store=store,
         time_range=TimeRange(_utc(since), _utc(until)) if since or until else None,
         engine=engine,
+        spark_master=spark_master,
         ddos=not no_ddos,
         ddos_timezone=timezone,
         notify=notify,
