@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from os import cpu_count
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +72,15 @@ def ingest_command(
         OutputFormat, typer.Option("--format", "-f", envvar="TOCSIN_FORMAT", help="Report format.")
     ] = OutputFormat.TABLE,
     stats: Annotated[bool, typer.Option("--stats", help="Rates and per-file counts.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            envvar="TOCSIN_INGEST_WORKERS",
+            help="Processes reading the files (default: one per core).",
+        ),
+    ] = None,
 ) -> None:
     """Read logs (EVTX, JSON lines, syslog, web access, FortiGate) into the event store."""
     target = store or default_store(STATE.settings)
@@ -89,7 +99,9 @@ def ingest_command(
         def progress(stage: str, done: int, total: int | None) -> None:
             bar.update(task, description=escape(stage[:40]), completed=done, total=total)
 
-        report = ingest(paths, target, formats=formats, progress=progress)
+        report = ingest(
+            paths, target, formats=formats, progress=progress, workers=workers or cpu_count() or 1
+        )
     if output is OutputFormat.TABLE:
         _print_ingest(report, stats)
     else:

@@ -116,6 +116,15 @@ def run(
         Level | None,
         typer.Option("--fail-on", help="Exit 1 when an alert is at or above this level."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            envvar="TOCSIN_INGEST_WORKERS",
+            help="Processes reading --logs (default: one per core).",
+        ),
+    ] = None,
 ) -> None:
     """Run Sigma rules over logs and print one alert per rule, host and hour."""
     request = DetectionRequest(
@@ -124,6 +133,7 @@ def run(
         store=store,
         engine=engine.value,
         spark_master=spark_master,
+        ingest_workers=workers,
         rule_filter=RuleFilter(
             statuses=frozenset(s.value for s in status or ()),
             min_level=level.value if level else None,

@@ -10,6 +10,7 @@ the scheduler reuse it as it is. ``alert_document`` is the JSON shape of an aler
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import time
@@ -46,6 +47,7 @@ class DetectionRequest:
     sample_limit: int = 10
     log_formats: Sequence[str] | None = None
     rule_limits: RuleLimits = field(default_factory=RuleLimits)
+    ingest_workers: int | None = None  # processes reading ``logs``; None: one per core
 
 
 @dataclass
@@ -171,7 +173,10 @@ def run_detection(request: DetectionRequest) -> RunReport:
     else:
         with tempfile.TemporaryDirectory(prefix="tocsin-detect-run-") as temp:
             store = Path(temp) / "events"
-            ingest_report = ingest(request.logs, store, formats=request.log_formats)
+            workers = request.ingest_workers or os.cpu_count() or 1
+            ingest_report = ingest(
+                request.logs, store, formats=request.log_formats, workers=workers
+            )
             detection = detect(store)
     return RunReport(
         engine=request.engine,
