@@ -18,7 +18,7 @@ def _rows(store: Path) -> list[tuple[object, ...]]:
         "SELECT _file, _record, _time, _host, EventID, Channel FROM read_parquet("  # noqa: S608
         f"'{glob}', union_by_name = true, hive_partitioning = false) ORDER BY ALL"
     )
-    return duckdb.sql(query).fetchall()
+    return duckdb.connect().execute(query).fetchall()
 
 
 def test_two_workers_write_what_one_process_writes(tmp_path: Path) -> None:
