@@ -89,3 +89,48 @@ def test_a_kernel_series_is_bisected() -> None:
     held, unknown = group.held(compiled)
     assert {texts[pid] for pid in held} == {"5.4.126", "5.4.300"}
     assert not unknown
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), versions()), min_size=1, max_size=12),
+    st.lists(ranges(), min_size=1, max_size=6),
+)
+def test_blocks_say_what_held_says(texts: list[str | None], stated: list[VersionRange]) -> None:
+    """Blocks (each range with the profiles it holds first, then those in no range) are
+    given only when every range is plain, and then agree with ``held`` profile by profile."""
+    profiles = [profile(text) for text in texts]
+    group = GroupVersions.of(range(len(profiles)), profiles)
+    compiled = RangeSet.of(tuple(stated))
+    blocks = group.blocks(compiled)
+    plain = all(test.always or test.plain is not None for test in compiled.tests)
+    assert (blocks is not None) == plain
+    if blocks is None:
+        return
+    found, rest = blocks
+    held, unknown = group.held(compiled)
+    assert not unknown
+    said = {pid: rng for rng, pids in found for pid in pids}
+    assert sum(len(pids) for _, pids in found) == len(said)  # each profile in one block
+    assert said == held
+    assert all(pids for _, pids in found)
+    assert list(rest) == [pid for pid in group.pids if pid not in held]
+    ranks = [next(i for i, t in enumerate(compiled.tests) if t.rng is rng) for rng, _ in found]
+    assert ranks == sorted(ranks)  # in the order of the ranges
+
+
+def test_blocks_first_range_wins_on_overlap() -> None:
+    """Overlapping ranges: a version belongs to the first range that holds it."""
+    texts = ["5.4.1", "5.4.126", "5.10.2", "6.1.1", "6.2"]
+    profiles = [profile(text) for text in texts]
+    group = GroupVersions.of(range(len(texts)), profiles)
+    first = VersionRange(introduced="5.4.100", fixed="6.0")
+    second = VersionRange(all_versions=True)
+    blocks = group.blocks(RangeSet.of((first, second)))
+    assert blocks is not None
+    found, rest = blocks
+    assert [(rng, [texts[pid] for pid in pids]) for rng, pids in found] == [
+        (first, ["5.4.126", "5.10.2"]),
+        (second, ["5.4.1", "6.1.1", "6.2"]),
+    ]
+    assert not rest

@@ -101,6 +101,8 @@ class Hit:
     entry: AffectedProduct | None = None
     rng: VersionRange | None = None
     version: str | None = None
+    # The entry's phrase for ``rng``, written once for all the profiles the hit is shared by.
+    phrase: str | None = field(default=None, init=False, repr=False)
 
     @property
     def evidence(self) -> str:
@@ -114,7 +116,9 @@ class Hit:
         if self.entry is None:
             return self.note
         if self.rng is not None:
-            return _with_version(_phrase(self.entry, self.rng), version)
+            if self.phrase is None:
+                self.phrase = _phrase(self.entry, self.rng)
+            return _with_version(self.phrase, version)
         return f"{_phrase(self.entry, None)}; name only: {self.note}"
 
     def _fixed(self, version: str | None) -> str | None:
@@ -127,9 +131,15 @@ class Hit:
         inventory version of a hit shared by the profiles of one range (made without it)."""
         if self.entry is None:
             return self
+        return Hit(self.kind, self.confidence, *self.written(version))
+
+    def written(self, version: str | None = None) -> tuple[str, str | None]:
+        """The evidence and the fixed version, written out (``version``: as :meth:`settled`)."""
+        if self.entry is None:
+            return self.note, self.fixed_version
         if self.version is not None:
             version = self.version
-        return Hit(self.kind, self.confidence, self._evidence(version), self._fixed(version))
+        return self._evidence(version), self._fixed(version)
 
     def beats(self, other: Hit | None) -> bool:
         if other is None:

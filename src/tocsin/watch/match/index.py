@@ -29,7 +29,7 @@ from tocsin.watch.match.cpe_config import CpeSet
 from tocsin.watch.match.evidence import Profile, cpe_or_none
 from tocsin.watch.match.names import NameResolver
 from tocsin.watch.match.purl import PurlKey, purl_key
-from tocsin.watch.match.versions import RangeSet, RangeTest, VersionKey, generic_key
+from tocsin.watch.match.versions import KeySpan, RangeSet, RangeTest, VersionKey, generic_key
 
 __all__ = ["GroupVersions", "InventoryIndex"]
 
@@ -155,6 +155,38 @@ class GroupVersions:
             tuple(others),
         )
 
+    def blocks(
+        self, ranges: RangeSet
+    ) -> tuple[list[tuple[VersionRange, Sequence[int]]], Sequence[int]] | None:
+        """What :meth:`held` says, by blocks, when every range is plain generic: each range
+        with the keyed profiles it is the first to hold (ranges without any left out), and
+        the profiles no range holds. Each range costs a bisection and slices of the sorted
+        versions, whatever the number of profiles; None when a range must read the
+        versions one by one."""
+        spans = ranges.spans
+        if spans is None:
+            return None
+        keys, pids = self.keys, self.pids
+        size = len(keys)
+        taken = bytearray(size)  # 1: held by an earlier range
+        found: list[tuple[VersionRange, Sequence[int]]] = []
+        for rng, span in spans:
+            lo, hi = (0, size) if span is None else _bisect(keys, span)
+            if lo >= hi:
+                continue
+            part = taken[lo:hi]
+            if not any(part):  # none taken yet: the whole slice
+                found.append((rng, pids[lo:hi]))
+            elif 0 in part:
+                found.append((rng, [pids[i] for i in range(lo, hi) if not taken[i]]))
+            else:
+                continue
+            taken[lo:hi] = b"\x01" * (hi - lo)
+        if not found:
+            return found, pids
+        rest = [pid for pid, held in zip(pids, taken, strict=True) if not held]
+        return found, rest
+
     def held(self, ranges: RangeSet) -> tuple[dict[int, VersionRange], set[int]]:
         """Which keyed profiles the ranges hold, each with the first range that holds it,
         and those some range cannot decide (unreadable in its scheme); the others are in no
@@ -171,14 +203,7 @@ class GroupVersions:
                 self._one_by_one(test, found, unknown)
                 continue
             else:
-                lo, hi = 0, len(keys)
-                if span.low is not None:
-                    bisect = bisect_right if span.low_exclusive else bisect_left
-                    lo = bisect(keys, span.low)
-                if span.below is not None:
-                    hi = bisect_left(keys, span.below)
-                if span.up_to is not None:
-                    hi = min(hi, bisect_right(keys, span.up_to))
+                lo, hi = _bisect(keys, span)
             rng = test.rng
             if found:  # the first range that holds a version is its evidence
                 for pid in pids[lo:hi]:
@@ -198,3 +223,16 @@ class GroupVersions:
                     found[pid] = test.rng
                 elif inside is None:
                     unknown.add(pid)
+
+
+def _bisect(keys: Sequence[VersionKey], span: KeySpan) -> tuple[int, int]:
+    """The slice of sorted ``keys`` that ``span`` holds."""
+    lo, hi = 0, len(keys)
+    if span.low is not None:
+        bisect = bisect_right if span.low_exclusive else bisect_left
+        lo = bisect(keys, span.low)
+    if span.below is not None:
+        hi = bisect_left(keys, span.below)
+    if span.up_to is not None:
+        hi = min(hi, bisect_right(keys, span.up_to))
+    return lo, hi

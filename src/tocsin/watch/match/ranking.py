@@ -10,6 +10,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 from tocsin.model.advisory import Advisory
 from tocsin.model.finding import Decision, Finding
@@ -17,7 +18,10 @@ from tocsin.model.inventory import Asset
 from tocsin.watch.match.evidence import Hit
 from tocsin.watch.priority import DEFAULT_POLICY, Priority, PriorityPolicy, Signals, prioritise
 
-__all__ = ["Ranks", "make_finding"]
+__all__ = ["Found", "Ranks", "make_finding"]
+
+# The assets of a profile, the evidence that wins for them and their version.
+Found = tuple[list[Asset], Hit, str | None]
 
 
 class Ranks:
@@ -28,42 +32,48 @@ class Ranks:
     def __init__(self, policy: PriorityPolicy) -> None:
         self.policy = policy
         self.ranked: list[tuple[_SortKey, Finding]] = []
-        self._memo: dict[Signals, dict[tuple[int, float], _Ranked]] = {}
+        self._memo: dict[Signals, dict[float, dict[int, _Ranked]]] = {}  # by kind of asset
         self._kinds: dict[tuple[object, ...], int] = {}  # (criticality, exposure, function)
         self._kind_of: dict[int, int] = {}  # by id of the assets of this call (all alive)
 
-    def add(
-        self, advisory: Advisory, hits: list[tuple[list[Asset], Hit]], signals: Signals
-    ) -> None:
+    def add(self, advisory: Advisory, hits: list[Found], signals: Signals) -> None:
         """The findings of one advisory: ``hits`` gives the assets of each profile it
-        applies to, with the (settled) evidence."""
+        applies to, with the evidence and the profile's version."""
         memo = self._memo.setdefault(signals, {})
         said = _AdvisoryFacts(advisory, signals)
         kind_of, ranked = self._kind_of, self.ranked
-        for assets, hit in hits:
+        for assets, hit, version in hits:
             confidence = hit.confidence
+            ranks = memo.get(confidence)
+            if ranks is None:
+                ranks = memo[confidence] = {}
+            evidence, fixed = hit.written(version)
             for asset in assets:
                 kind = kind_of.get(id(asset))
                 if kind is None:
                     mark = (asset.criticality, asset.exposure, asset.function)
                     kind = kind_of[id(asset)] = self._kinds.setdefault(mark, len(self._kinds))
-                rank = memo.get((kind, confidence))
+                rank = ranks.get(kind)
                 if rank is None:
                     priority = prioritise(asset, signals, confidence, self.policy)
-                    rank = memo[(kind, confidence)] = _Ranked.of(priority, confidence)
-                ranked.append(((rank.order, asset.id, said.id), _make(asset, said, hit, rank)))
+                    rank = ranks[kind] = _Ranked.of(priority, confidence)
+                finding = _make(asset, said, hit, rank, evidence, fixed)
+                ranked.append(((rank.order, asset.id, said.id), finding))
 
     def findings(self) -> list[Finding]:
         """The findings, most urgent first (then by asset and advisory)."""
         self.ranked.sort(key=_first)
-        return [finding for _, finding in self.ranked]
+        return list(map(_second, self.ranked))
 
 
-_SortKey = tuple[tuple[int, int], str, str]
+_SortKey = tuple[int, str, str]
 
 
-def _first(item: tuple[_SortKey, Finding]) -> _SortKey:
-    return item[0]
+_first = itemgetter(0)
+_second = itemgetter(1)
+
+
+_SCORES = 101  # scores are 0-100
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +85,15 @@ class _Ranked:
     reasons: tuple[str, ...]
     due_days: int | None
     confidence: float
-    order: tuple[int, int]  # (-decision rank, -score): most urgent first
+    # (-decision rank, -score) as one number, most urgent first: findings are sorted by
+    # (order, asset, advisory), and a sort whose keys start with an int compares faster.
+    order: int
 
     @classmethod
     def of(cls, priority: Priority, confidence: float) -> _Ranked:
-        order = (-priority.decision.rank, -priority.score)
+        if not 0 <= priority.score < _SCORES:
+            raise ValueError(f"a priority score is 0-100, not {priority.score}")
+        order = -(priority.decision.rank * _SCORES + priority.score)
         return cls(
             priority.decision,
             priority.score,
@@ -127,16 +141,18 @@ def make_finding(
     if priority is None:
         priority = prioritise(asset, signals, hit.confidence, policy)
     rank = _Ranked.of(priority, hit.confidence)
-    return _make(asset, _AdvisoryFacts(advisory, signals), hit.settled(), rank)
+    return _make(asset, _AdvisoryFacts(advisory, signals), hit, rank, *hit.written())
 
 
 _new = object.__new__
 _set_attribute = object.__setattr__
 
 
-def _make(asset: Asset, said: _AdvisoryFacts, hit: Hit, rank: _Ranked) -> Finding:
-    """A :class:`Finding` of a settled hit (:meth:`Hit.settled`: its evidence written out),
-    made by the hundred thousand: its fields are set at once rather than one
+def _make(
+    asset: Asset, said: _AdvisoryFacts, hit: Hit, rank: _Ranked, evidence: str, fixed: str | None
+) -> Finding:
+    """A :class:`Finding` of a hit, its evidence and fixed version written out, made by
+    the hundred thousand: its fields are set at once rather than one
     ``object.__setattr__`` each by the frozen dataclass's ``__init__`` (half the cost). The
     result is an ordinary ``Finding``, equal to, hashed and compared as one made by
     ``Finding(...)`` (tests/watch/test_engine.py checks it)."""
@@ -150,8 +166,8 @@ def _make(asset: Asset, said: _AdvisoryFacts, hit: Hit, rank: _Ranked) -> Findin
             "cves": said.cves,
             "match": hit.kind,
             "confidence": rank.confidence,
-            "evidence": hit.note,  # settled: its evidence written out
-            "fixed": hit.fixed_version,
+            "evidence": evidence,
+            "fixed": fixed,
             "kev": said.kev,
             "epss": said.epss,
             "decision": rank.decision,

@@ -410,10 +410,21 @@ class RangeSet:
     number of versions: prepared with the corpus, not per asset (docs/matching.md)."""
 
     tests: tuple[RangeTest, ...]
+    # When every range is plain generic (or holds every version): each range with its
+    # interval of generic keys (None: every version), so that a group's sorted versions
+    # are decided by bisection alone (:meth:`~.index.GroupVersions.blocks`).
+    spans: tuple[tuple[VersionRange, KeySpan | None], ...] | None = None
 
     @classmethod
     def of(cls, ranges: tuple[VersionRange, ...]) -> RangeSet:
-        return cls(tuple(RangeTest.of(rng) for rng in ranges))
+        tests = tuple(RangeTest.of(rng) for rng in ranges)
+        spans: list[tuple[VersionRange, KeySpan | None]] | None = []
+        for test in tests:
+            if spans is not None and (test.always or test.plain is not None):
+                spans.append((test.rng, None if test.always else test.plain))
+            else:
+                spans = None
+        return cls(tests, None if spans is None else tuple(spans))
 
     def decide(self, version: str | None) -> tuple[bool | None, VersionRange | None, str]:
         """(in a range?, the first range that contains the version, why undecided)."""
