@@ -10,3 +10,5 @@ from tocsin.phishing.checks import (  # noqa: F401
     links,
     lists,
 )
+
+from tocsin.phishing.checks import model  # noqa: F401  # isort: skip
