@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_data
-from tocsin.phishing.checks.model import FROM_PROBABILITY, MAX_POINTS, ModelCheck, points_for
+from tocsin.phishing.checks.model import (
+    CONFIDENT_POINTS,
+    FROM_PROBABILITY,
+    MAX_POINTS,
+    ModelCheck,
+    points_for,
+)
 from tocsin.phishing.classifier import ModelError, load_model, parse_model, shipped_model
 from tocsin.phishing.context import Context
 from tocsin.phishing.features import SHAPE, strip_list_footers, subject_of, vectorise
@@ -116,10 +122,10 @@ def test_internal_hospital_email_is_not() -> None:
     assert shipped_model().probability(_parsed(GARDE)) < FROM_PROBABILITY
 
 
-def test_the_check_gives_points_but_never_the_verdict_alone() -> None:
+def test_the_check_gives_points_and_the_verdict_only_when_confident() -> None:
     reasons = list(ModelCheck().run(_parsed(AMELI), (), Context()))
     assert [r.code for r in reasons] == ["model.phishing-likely"]
-    assert 0 < reasons[0].points <= MAX_POINTS < PHISHING_AT
+    assert reasons[0].points == CONFIDENT_POINTS >= PHISHING_AT > MAX_POINTS  # p = 1.00
     assert re.fullmatch(r"classifier probability [01]\.\d\d", reasons[0].detail)
     assert list(ModelCheck().run(_parsed(GARDE), (), Context())) == []
 
@@ -127,8 +133,8 @@ def test_the_check_gives_points_but_never_the_verdict_alone() -> None:
 def test_points_rise_with_the_probability() -> None:
     assert points_for(0.2) == 0
     assert points_for(0.69) == 0
-    assert 0 < points_for(0.7) < points_for(0.9) < points_for(0.99) == MAX_POINTS
-    assert points_for(1.0) == MAX_POINTS
+    assert 0 < points_for(0.7) < points_for(0.9) < points_for(0.949) <= MAX_POINTS
+    assert points_for(0.95) == points_for(1.0) == CONFIDENT_POINTS
 
 
 COLLECTION_HEADERS = [
