@@ -9,6 +9,5 @@ from tocsin.phishing.checks import (  # noqa: F401
     language,
     links,
     lists,
+    model,
 )
-
-from tocsin.phishing.checks import model  # noqa: F401  # isort: skip
