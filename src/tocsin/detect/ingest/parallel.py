@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 from dataclasses import dataclass, field
+from multiprocessing.context import ForkContext, SpawnContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +95,11 @@ def ingest_parallel(
     """Fill ``report`` from ``workers`` processes reading ``files``; commit or discard."""
     # fork: a worker needs nothing but what the parent already imported, and "spawn" would
     # re-run a calling script that lacks an ``if __name__ == "__main__"`` guard.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context: ForkContext | SpawnContext
+    if "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("spawn")
     tasks, results = context.Queue(), context.Queue()
     for index, (path, explicit) in enumerate(files):
         tasks.put((index, path, explicit))
