@@ -201,3 +201,20 @@ def test_a_broken_from_keeps_its_name_and_address(header: bytes, name: str, addr
     parsed = parse_message(b"From: " + header + b"\r\nSubject: x\r\n\r\nbody\r\n", SRC)
     sender = parsed.sender_address
     assert sender is not None and (sender.name, sender.address) == (name, address)
+
+
+def test_an_outlook_msg_needs_the_optional_extra() -> None:
+    """extract-msg is GPL: without the ``msg`` extra a .msg file is refused with the way to
+    read it, and a .msg forwarded inside a report stays an attachment, said so."""
+    fake_msg = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
+    with pytest.raises(MessageError, match=r"tocsin\[msg\]"):
+        parse_message(fake_msg, Source("report.msg"))
+    report = EmailMessage()
+    report["From"] = "agent@ch-exemple.fr"
+    report["Subject"] = "TR: suspect"
+    report.set_content("voir pièce jointe")
+    report.add_attachment(fake_msg, maintype="application", subtype="vnd.ms-outlook",
+                          filename="suspect.msg")  # fmt: skip
+    parsed = parse_message(bytes(report), SRC)
+    assert parsed.forwarded == () and parsed.attachments[0].filename == "suspect.msg"
+    assert any("tocsin[msg]" in problem for problem in parsed.problems)
