@@ -11,11 +11,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from web_helpers import PASSWORD, make_settings
 
 from tocsin import accounts
@@ -82,11 +84,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def server(backend_fixed: str, database: Database, tmp_path: Path) -> Iterator[str]:
-    _require_chromium()
-    _seed(database)
-    app = create_app(make_settings(tmp_path / "home"), database, bind_host="127.0.0.1")
+@contextmanager
+def live_dashboard(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port in a thread; its base URL."""
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uvicorn_server = uvicorn.Server(config)
@@ -97,9 +97,20 @@ def server(backend_fixed: str, database: Database, tmp_path: Path) -> Iterator[s
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the dashboard did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(backend_fixed: str, database: Database, tmp_path: Path) -> Iterator[str]:
+    _require_chromium()
+    _seed(database)
+    app = create_app(make_settings(tmp_path / "home"), database, bind_host="127.0.0.1")
+    with live_dashboard(app) as url:
+        yield url
 
 
 def _sign_in(page: Page, server: str) -> None:

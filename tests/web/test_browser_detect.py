@@ -9,14 +9,11 @@ line), follows the host to its timeline, and acknowledges the alert. Skipped whe
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _require_chromium
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium, live_dashboard
 from web_helpers import PASSWORD, make_settings
 
 from tocsin import accounts
@@ -46,20 +43,8 @@ def server(backend_fixed: str, database: Database, tmp_path: Path) -> Iterator[s
     with database.session() as session:
         accounts.create_user(session, "rssi", PASSWORD, Role.RSSI, all_establishments=True)
     app = create_app(settings, database, bind_host="127.0.0.1")
-    port = _free_port()
-    uvicorn_server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the dashboard did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with live_dashboard(app) as url:
+        yield url
 
 
 def test_rssi_opens_a_ransomware_alert_and_its_events(server: str) -> None:
