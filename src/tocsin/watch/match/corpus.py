@@ -92,10 +92,26 @@ def prepare_entry(entry: AffectedProduct, resolver: NameResolver) -> PreparedEnt
     return PreparedEntry(entry, package, cpes, tuple(names), RangeSet.of(entry.ranges))
 
 
-def prepare_advisory(advisory: Advisory, resolver: NameResolver) -> PreparedAdvisory:
+def prepare_advisory(
+    advisory: Advisory,
+    resolver: NameResolver,
+    interned: dict[AffectedProduct, PreparedEntry] | None = None,
+) -> PreparedAdvisory:
+    """Read one advisory. With ``interned``, equal entries of different advisories (CNAs
+    repeat the same product and ranges over many CVEs: about half of them in the CVE 5
+    records) share one :class:`PreparedEntry`, which the matcher then reads once."""
     configurations = without_wildcards(advisory.configurations)
     products = frozenset(vulnerable_products(configurations)) if configurations else frozenset()
-    entries = tuple(prepare_entry(entry, resolver) for entry in advisory.affected)
+    if interned is None:
+        entries = tuple(prepare_entry(entry, resolver) for entry in advisory.affected)
+    else:
+        read: list[PreparedEntry] = []
+        for entry in advisory.affected:
+            prepared = interned.get(entry)
+            if prepared is None:
+                prepared = interned[entry] = prepare_entry(entry, resolver)
+            read.append(prepared)
+        entries = tuple(read)
     return PreparedAdvisory(advisory, configurations, products, entries)
 
 
@@ -129,8 +145,9 @@ class Corpus:
         self.by_cpe: dict[CpeKey, list[int]] = {}  # CPE vendor/product → entries
         self.by_package: dict[PurlKey, list[int]] = {}  # package → entries
         self.by_configuration: dict[CpeKey, list[int]] = {}  # vulnerable product → advisories
+        interned: dict[AffectedProduct, PreparedEntry] = {}
         for advisory in merged:
-            self._add(prepare_advisory(advisory, self.resolver))
+            self._add(prepare_advisory(advisory, self.resolver, interned))
 
     def __len__(self) -> int:
         return len(self.advisories)

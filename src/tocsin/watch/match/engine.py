@@ -88,6 +88,19 @@ _Gate = tuple[Meeting, bool | None]
 _Reach = dict[int, list[tuple[int, list[int], _Gate]]]
 
 
+class _Memo:
+    """What one match has read already, by the identity of the corpus's prepared entries
+    (alive for the whole match): what each entry says, and the profiles a list of entries
+    gives. Equal entries are one object in a corpus, so an entry repeated over many CVEs
+    (a CNA's product and ranges) is matched once. Neither is changed once made."""
+
+    __slots__ = ("found", "said")
+
+    def __init__(self) -> None:
+        self.said: dict[int, Said] = {}
+        self.found: dict[tuple[int, ...], list[Found]] = {}
+
+
 # --- the matcher -----------------------------------------------------------------------------
 
 
@@ -120,17 +133,25 @@ class Matcher:
         """Match a prepared corpus (or advisories, prepared here), rank the findings (most
         urgent first). Only the advisories that state one of the inventory's keys are read."""
         corpus = self.prepare(advisories)
+        with collector_paused():
+            # Everything but the findings is gone when the collector is back (the memos
+            # and sort keys die with _ranked's frame): it has only the findings to walk.
+            return self._ranked(corpus, enrichments or {}, policy)
+
+    def _ranked(
+        self, corpus: Corpus, enrichments: Mapping[str, Exploitation], policy: PriorityPolicy
+    ) -> list[Finding]:
         index = self.index
         chosen = corpus.candidates(index.by_product, index.by_cpe, index.by_own_cpe, index.by_purl)
         reach: _Reach = {}  # name guards, per name and group: the same for every entry
+        memo = _Memo()
         ranks = Ranks(policy)
-        with collector_paused():
-            for prepared, positions in chosen:
-                hits = self._hits(prepared, reach, positions)
-                if hits:
-                    signals = signals_for(prepared.advisory, enrichments or {}, corpus.related)
-                    ranks.add(prepared.advisory, hits, signals)
-            return ranks.findings()
+        for prepared, positions in chosen:
+            hits = self._hits(prepared, reach, positions, memo)
+            if hits:
+                signals = signals_for(prepared.advisory, enrichments, corpus.related)
+                ranks.add(prepared.advisory, hits, signals)
+        return ranks.findings()
 
     def advisory(self, advisory: Advisory) -> list[tuple[Asset, Hit]]:
         """Each asset the advisory applies to, with the best evidence."""
@@ -140,26 +161,44 @@ class Matcher:
         return [(asset, hit.settled(version)) for assets, hit, version in hits for asset in assets]
 
     def _hits(
-        self, prepared: PreparedAdvisory, reach: _Reach, positions: Iterable[int] | None = None
+        self,
+        prepared: PreparedAdvisory,
+        reach: _Reach,
+        positions: Iterable[int] | None = None,
+        memo: _Memo | None = None,
     ) -> list[Found]:
         """The assets of each profile an advisory applies to, with the evidence and their
         version (:meth:`Hit.written`); ``positions`` are the entries that may speak of one
-        (all by default), in order."""
+        (all by default), in order. With ``memo``, what an entry says and what a list of
+        entries gives are read once per corpus (the corpus shares equal entries)."""
+        entries = prepared.entries
+        chosen = entries if positions is None else tuple(entries[i] for i in positions)
+        shape: tuple[int, ...] | None = None
+        if memo is not None and not prepared.configurations:
+            shape = tuple(map(id, chosen))
+            known = memo.found.get(shape)
+            if known is not None:
+                return known
         verdicts = Verdicts()
         if prepared.configurations:
             said = Said()
             self._configurations(prepared, said)
             verdicts.weigh(said, True)
-        entries = prepared.entries
-        for entry in entries if positions is None else (entries[i] for i in positions):
-            said = Said()
-            self._entry(entry, reach, said)
+        for entry in chosen:
+            said = memo.said.get(id(entry)) if memo is not None else None
+            if said is None:
+                said = Said()
+                self._entry(entry, reach, said)
+                if memo is not None:
+                    memo.said[id(entry)] = said
             verdicts.weigh(said, entry.entry.affected)
         profiles = self.index.profiles
         found: list[Found] = []
         for pid, hit in verdicts.winners():
             profile = profiles[pid]
             found.append((profile.assets, hit, profile.version))
+        if shape is not None and memo is not None:
+            memo.found[shape] = found
         return found
 
     def _configurations(self, prepared: PreparedAdvisory, said: Said) -> None:
