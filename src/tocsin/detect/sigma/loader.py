@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaRuleLocation
@@ -23,6 +24,13 @@ from sigma.rule import SigmaRule
 from tocsin.errors import InputError, Location
 
 RULE_SUFFIXES = (".yml", ".yaml")
+
+# PyYAML's safe loader in C (libyaml) when PyYAML was built with it: the same documents as
+# the pure-Python SafeLoader pySigma's from_yaml uses, about ten times faster (reading
+# SigmaHQ's 2,535 Windows rules: most of the loading time).
+_SAFE_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
 
 
 @dataclass(frozen=True)
@@ -150,8 +158,8 @@ def _parse(name: str, content: bytes, problems: list[RuleProblem]) -> list[Rule]
         problems.append(RuleProblem(name, f"not UTF-8: {exc}"))
         return []
     try:
-        collection = SigmaCollection.from_yaml(
-            text,
+        collection = SigmaCollection.from_dicts(
+            list(yaml.load_all(text, Loader=_SAFE_LOADER)),
             collect_errors=True,
             source=SigmaRuleLocation(Path(name)),
             resolve_references=False,
