@@ -190,3 +190,12 @@ def test_fields_resolve_across_case_and_spaces(run_rules: Run) -> None:
         "    condition: sel"
     )
     assert matched(run_rules(rows, text)) == [1]
+
+
+def test_a_long_regex_is_tested_after_the_length(run_rules: Run) -> None:
+    # '.{40,}' compiles to length(...) >= 40 AND the search: the same matches, cheaper.
+    rows = [{**SEC, "CommandLine": "x" * 39}, {**SEC, "CommandLine": "é" * 40}, {**SEC}]
+    text = rule("    sel:\n        CommandLine|re: '.{40,}'\n    condition: sel")
+    assert matched(run_rules(rows, text)) == [2]
+    negated = rule("    sel:\n        CommandLine|re: '.{40,}'\n    condition: not sel")
+    assert matched(run_rules(rows, negated)) == [1, 3]

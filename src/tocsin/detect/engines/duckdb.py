@@ -20,10 +20,13 @@ event fields of those names (DuckDB identifiers ignore case).
 
 from __future__ import annotations
 
+import os
+import queue
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,11 +58,11 @@ from tocsin.detect.sigma.loader import RuleProblem
 from tocsin.detect.store import Partition, list_partitions
 
 _HITS = (
-    "CREATE TEMP TABLE hits (rule VARCHAR, _time TIMESTAMPTZ, _host VARCHAR, _file VARCHAR, "
+    "CREATE TABLE hits (rule VARCHAR, _time TIMESTAMPTZ, _host VARCHAR, _file VARCHAR, "
     "_record BIGINT)"
 )
 _FEED = (
-    "CREATE TEMP TABLE feed (corr VARCHAR, rule VARCHAR, _time TIMESTAMPTZ, _host VARCHAR, "
+    "CREATE TABLE feed (corr VARCHAR, rule VARCHAR, _time TIMESTAMPTZ, _host VARCHAR, "
     "_file VARCHAR, _record BIGINT, _group VARCHAR, _value VARCHAR)"
 )
 
@@ -81,6 +84,8 @@ class DuckDBEngine:
         self.store = store
         self.memory_limit = memory_limit
         self.threads = threads
+        # Split tables scanned at once (see _run_tables): one per DuckDB thread.
+        self.workers = threads or os.cpu_count() or 1
         self.batch_size = batch_size
         self.chunk_rows = chunk_rows
         self.alert_window_seconds = alert_window_seconds
@@ -150,7 +155,7 @@ class DuckDBEngine:
         for files in _chunks(partitions, self.chunk_rows):
             file_list = ", ".join(literal(str(f)) for f in files)
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE ev AS SELECT * FROM read_parquet("  # noqa: S608
+                "CREATE OR REPLACE TABLE ev AS SELECT * FROM read_parquet("  # noqa: S608
                 f"[{file_list}], union_by_name = true, hive_partitioning = false){filter_sql}"
             )
             tables: list[_Table] = []
@@ -158,12 +163,49 @@ class DuckDBEngine:
                 row = con.execute("SELECT count(*) FROM ev").fetchone()
                 result.events_read += int(row[0]) if row else 0
                 tables = _split(con, plan)
-                for table in tables:
-                    self._run_table(con, table, plan, result, failed)
+                self._run_tables(con, tables, plan, result, failed)
             finally:
                 for table in tables:
                     con.execute(f"DROP TABLE IF EXISTS {table.name}")
                 con.execute("DROP TABLE IF EXISTS ev")
+
+    def _run_tables(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        tables: list[_Table],
+        plan: _Plan,
+        result: DetectionResult,
+        failed: set[str],
+    ) -> None:
+        """The split tables, largest first, by ``workers`` threads at once, each with its
+        own cursor on the engine's database. Most split tables are smaller than one DuckDB
+        row group (122,880 rows), which DuckDB scans on one thread: running several tables
+        at once is what keeps every core busy. DuckDB releases the GIL while it runs."""
+        ordered = sorted(tables, key=lambda t: -t.rows)
+        workers = min(self.workers, len(ordered))
+        if workers <= 1:
+            for table in ordered:
+                self._run_table(con, table, plan, result, failed)
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix="tocsin-duckdb") as pool:
+            cursors = [con.cursor() for _ in range(workers)]
+            free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+            for cursor in cursors:
+                free.put(cursor)
+
+            def run(table: _Table) -> None:
+                cursor = free.get()
+                try:
+                    self._run_table(cursor, table, plan, result, failed)
+                finally:
+                    free.put(cursor)
+
+            try:
+                for future in [pool.submit(run, table) for table in ordered]:
+                    future.result()
+            finally:
+                for cursor in cursors:
+                    cursor.close()
 
     def _run_table(
         self,
@@ -220,11 +262,9 @@ class DuckDBEngine:
     ) -> list[Alert]:
         if not outputs:
             return []  # no rule raises alerts of its own (DuckDB refuses an empty executemany)
-        con.execute("CREATE TEMP TABLE wanted (rule VARCHAR)")
+        con.execute("CREATE TABLE wanted (rule VARCHAR)")
         con.executemany("INSERT INTO wanted VALUES (?)", [(o,) for o in outputs])
-        con.execute(
-            "CREATE TEMP TABLE out_hits AS SELECT h.* FROM hits h JOIN wanted w USING (rule)"
-        )
+        con.execute("CREATE TABLE out_hits AS SELECT h.* FROM hits h JOIN wanted w USING (rule)")
         window = self.alert_window_seconds
         samples: dict[tuple[str, str | None, int | None], list[EventRef]] = defaultdict(list)
         rows = con.execute(
@@ -253,6 +293,7 @@ class _Table:
     columns: list[str]  # the event columns (what the rules' fields resolve against)
     whole: bool = False
     derived: dict[str, str] = field(default_factory=dict)  # lower(x) → column holding it
+    rows: int = 0
 
 
 @dataclass
@@ -330,14 +371,18 @@ def _split(con: duckdb.DuckDBPyConnection, plan: _Plan) -> list[_Table]:
     resolver = ColumnResolver(DUCKDB, columns, plan.source)
     channel, event_id = resolver.field("Channel"), resolver.field("EventID")
     if channel == DUCKDB.null() or all(r.channels is None for r in plan.routes.values()):
-        return [_Table("ev", None, columns, whole=True)]
+        row = con.execute("SELECT count(*) FROM ev").fetchone()
+        return [_Table("ev", None, columns, whole=True, rows=int(row[0]) if row else 0)]
     keys = f"lower({channel}), lower({event_id})"
     fields = [c for c in columns if c not in CONTRACT_COLUMNS]
     counts = "".join(f", count({DUCKDB.quote(c)})" for c in fields)
     groups: dict[Key | None, set[str]] = {}
-    for ch, eid, *filled in con.execute(f"SELECT {keys}{counts} FROM ev GROUP BY ALL").fetchall():  # noqa: S608
+    sizes: Counter[Key | None] = Counter()
+    query = f"SELECT {keys}, count(*){counts} FROM ev GROUP BY ALL"  # noqa: S608
+    for ch, eid, size, *filled in con.execute(query).fetchall():
         target = (ch, eid) if plan.wants((ch, eid)) else None
         groups.setdefault(target, set()).update(c for c, n in zip(fields, filled, strict=True) if n)
+        sizes[target] += size
     always = set(CONTRACT_COLUMNS) | _homonyms(columns)
     tables = []
     for number, (target, present) in enumerate(groups.items()):
@@ -347,7 +392,8 @@ def _split(con: duckdb.DuckDBPyConnection, plan: _Plan) -> list[_Table]:
             test = " AND ".join(f"NOT ({_key_test(keys, k)})" for k in wanted) or "true"
         else:
             test = _key_test(keys, target)
-        tables.append(_create(con, plan, _Table(f"ev_{number}", target, keep), test))
+        table = _Table(f"ev_{number}", target, keep, rows=sizes[target])
+        tables.append(_create(con, plan, table, test))
     con.execute("DROP TABLE ev")
     return tables
 
@@ -362,8 +408,8 @@ def _create(con: duckdb.DuckDBPyConnection, plan: _Plan, table: _Table, test: st
         + f" AS {DUCKDB.quote(name)}"
         for key, name in derived.items()
     ]
-    con.execute(f"CREATE TEMP TABLE {table.name} AS SELECT {', '.join(exprs)} FROM ev WHERE {test}")  # noqa: S608
-    return _Table(table.name, table.key, table.columns, table.whole, derived)
+    con.execute(f"CREATE TABLE {table.name} AS SELECT {', '.join(exprs)} FROM ev WHERE {test}")  # noqa: S608
+    return _Table(table.name, table.key, table.columns, table.whole, derived, table.rows)
 
 
 def _key_test(keys: str, key: Key) -> str:

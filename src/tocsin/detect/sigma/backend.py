@@ -11,6 +11,9 @@ is a token too (``regexp_matches`` on DuckDB, ``rlike`` on Spark).
 
 from __future__ import annotations
 
+import importlib
+import re
+import warnings
 from typing import Any, ClassVar
 
 from sigma.conditions import (
@@ -61,6 +64,29 @@ def sql_string(text: str) -> str:
     if any(char in text for char in RESERVED):
         raise SigmaValueError("value contains a reserved private-use character")
     return "'" + text.replace("'", "''") + "'"
+
+
+# A regular expression whose matches are at least this long is tested after the length.
+LENGTH_PREFILTER = 32
+# CPython's regular-expression parser (re._parser; sre_parse before 3.11), untyped.
+_re_parser: Any = importlib.import_module("re._parser")
+
+
+def min_match_length(regex: str) -> int:
+    """A lower bound of the length (in characters) of any text ``regex`` matches, read with
+    Python's own regular-expression parser; 0 when unsure. Patterns are run by RE2 (DuckDB)
+    or Java (Spark), whose syntax is close but not the same: where Python may read a
+    pattern as longer than the engine does (a POSIX class ``[[:alpha:]]`` is one character
+    to RE2, two to Python), or cannot read it (``\\p{L}``, ``\\Q…\\E``), the bound is 0."""
+    if "[:" in regex or "\\Q" in regex:
+        return 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            low = _re_parser.parse(regex).getwidth()[0]
+    except (re.error, RecursionError, OverflowError, ValueError, TypeError):
+        return 0
+    return int(low) if isinstance(low, int) else 0
 
 
 def _safe(expr: str) -> str:
@@ -219,7 +245,13 @@ class TocsinSQLBackend(Backend):
         regex = str(value.regexp)
         if flags:
             regex = f"(?{flags}){regex}"
-        return f"{REGEX_TOKEN}({column}, {sql_string(regex)})"
+        search = f"{REGEX_TOKEN}({column}, {sql_string(regex)})"
+        shortest = min_match_length(regex) if column != FULLTEXT_TOKEN else 0
+        if shortest < LENGTH_PREFILTER:
+            return search
+        # A text shorter than any match cannot match: the length test, far cheaper than
+        # the search, spares most values the regular expression ('.{1000,}').
+        return f"(length({column}) >= {shortest} AND {search})"
 
     def convert_condition_field_eq_val_cidr(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
