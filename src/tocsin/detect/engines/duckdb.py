@@ -154,15 +154,16 @@ class DuckDBEngine:
         plan = _Plan.of(rules, source)
         for files in _chunks(partitions, self.chunk_rows):
             file_list = ", ".join(literal(str(f)) for f in files)
-            con.execute(
-                "CREATE OR REPLACE TABLE ev AS SELECT * FROM read_parquet("  # noqa: S608
-                f"[{file_list}], union_by_name = true, hive_partitioning = false){filter_sql}"
-            )
+            scan = f"read_parquet([{file_list}], union_by_name = true, hive_partitioning = false)"
+            described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()  # noqa: S608
+            columns = [r[0] for r in described]
+            keyed = _routing_keys(columns, plan)
+            con.execute(f"CREATE OR REPLACE TABLE ev AS SELECT *{keyed} FROM {scan}{filter_sql}")  # noqa: S608
             tables: list[_Table] = []
             try:
                 row = con.execute("SELECT count(*) FROM ev").fetchone()
                 result.events_read += int(row[0]) if row else 0
-                tables = _split(con, plan)
+                tables = _split(con, plan, columns, bool(keyed))
                 self._run_tables(con, tables, plan, result, failed)
             finally:
                 for table in tables:
@@ -364,16 +365,34 @@ def _chunks(partitions: list[Partition], chunk_rows: int) -> Iterator[list[Path]
         yield files
 
 
-def _split(con: duckdb.DuckDBPyConnection, plan: _Plan) -> list[_Table]:
-    """``ev`` split into one table per (Channel, EventID) some rule is routed to and one
-    table for the rest; each keeps the field columns that have a value in it."""
-    columns = [r[0] for r in con.execute("DESCRIBE ev").fetchall()]
+# ``lower(Channel)`` and ``lower(EventID)`` of each event, computed once when a chunk is
+# loaded (named with a control character: no event field is); every split test reads them.
+_KEY_COLUMNS = (DUCKDB.quote("\x01key\x01channel"), DUCKDB.quote("\x01key\x01event"))
+
+
+def _routing_keys(columns: list[str], plan: _Plan) -> str:
+    """The select-list tail that adds the routing keys to a chunk, or "" when the chunk is
+    not split (no Channel column, or no rule routed by channel)."""
     resolver = ColumnResolver(DUCKDB, columns, plan.source)
     channel, event_id = resolver.field("Channel"), resolver.field("EventID")
     if channel == DUCKDB.null() or all(r.channels is None for r in plan.routes.values()):
+        return ""
+    return (
+        f", lower({channel}) AS {_KEY_COLUMNS[0]}, "
+        f"lower(CAST({event_id} AS VARCHAR)) AS {_KEY_COLUMNS[1]}"
+    )
+
+
+def _split(
+    con: duckdb.DuckDBPyConnection, plan: _Plan, columns: list[str], keyed: bool
+) -> list[_Table]:
+    """``ev`` (event ``columns``, plus the routing keys when ``keyed``) split into one table
+    per (Channel, EventID) some rule is routed to and one table for the rest; each keeps
+    the field columns that have a value in it."""
+    if not keyed:
         row = con.execute("SELECT count(*) FROM ev").fetchone()
         return [_Table("ev", None, columns, whole=True, rows=int(row[0]) if row else 0)]
-    keys = f"lower({channel}), lower({event_id})"
+    keys = ", ".join(_KEY_COLUMNS)
     fields = [c for c in columns if c not in CONTRACT_COLUMNS]
     counts = "".join(f", count({DUCKDB.quote(c)})" for c in fields)
     groups: dict[Key | None, set[str]] = {}
@@ -413,7 +432,7 @@ def _create(con: duckdb.DuckDBPyConnection, plan: _Plan, table: _Table, test: st
 
 
 def _key_test(keys: str, key: Key) -> str:
-    """``(lower(Channel), lower(EventID))`` equal to ``key`` (NULLs equal)."""
+    """The routing keys equal to ``key`` (NULLs equal)."""
     values = ", ".join("NULL" if v is None else literal(v) for v in key)
     return f"({keys}) IS NOT DISTINCT FROM ({values})"
 
