@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from detect_engine_support import runner
+from detect_engine_support import compile_yaml, runner
 
 from tocsin.detect.engines.base import DetectionResult
 
@@ -199,3 +199,33 @@ def test_a_long_regex_is_tested_after_the_length(run_rules: Run) -> None:
     assert matched(run_rules(rows, text)) == [2]
     negated = rule("    sel:\n        CommandLine|re: '.{40,}'\n    condition: not sel")
     assert matched(run_rules(rows, negated)) == [1, 3]
+
+
+def test_a_list_of_non_ascii_values_is_tested_for_such_a_character_first(
+    run_rules: Run,
+) -> None:
+    # Every value holds a character outside ASCII, so the rule first looks for one: the
+    # matches are those of the plain OR (case-insensitive, É lowered to é).
+    rows = [
+        {**SEC, "CommandLine": "powershell -enc AAAA"},
+        {**SEC, "CommandLine": "cmd /c echo 🤷🏼 done"},
+        {**SEC, "CommandLine": "CAFÉ.exe"},
+        {**SEC, "CommandLine": "tab\there"},
+        {**SEC},
+    ]
+    values = "".join(f"\n            - '{v}'" for v in ("🤷🏼", "🙎🏼", "café", "naïve"))
+    text = rule(f"    sel:\n        CommandLine|contains:{values}\n    condition: sel")
+    assert matched(run_rules(rows, text)) == [2, 3]
+    negated = rule(f"    sel:\n        CommandLine|contains:{values}\n    condition: not sel")
+    assert matched(run_rules(rows, negated)) == [1, 4, 5]
+
+
+def test_the_non_ascii_test_is_only_added_when_every_value_needs_it() -> None:
+    def condition(values: tuple[str, ...]) -> str:
+        listed = "".join(f"\n            - '{v}'" for v in values)
+        text = rule(f"    sel:\n        CommandLine|contains:{listed}\n    condition: sel")
+        return compile_yaml(text).rules[0].condition
+
+    assert "[^ -~]" in condition(("🤷🏼", "🙎🏼", "café", "naïve"))
+    assert "[^ -~]" not in condition(("🤷🏼", "🙎🏼", "cafe", "naïve"))
+    assert "[^ -~]" not in condition(("🤷🏼", "🙎🏼", "café"))  # too few to be worth it

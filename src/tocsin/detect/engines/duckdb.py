@@ -23,13 +23,16 @@ from __future__ import annotations
 import os
 import queue
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow.parquet as pq
@@ -86,6 +89,7 @@ class DuckDBEngine:
         self.threads = threads
         # Split tables scanned at once (see _run_tables): one per DuckDB thread.
         self.workers = threads or os.cpu_count() or 1
+        self._lock = threading.Lock()  # the failed rules and the problems, across threads
         self.batch_size = batch_size
         self.chunk_rows = chunk_rows
         self.alert_window_seconds = alert_window_seconds
@@ -162,8 +166,15 @@ class DuckDBEngine:
             tables: list[_Table] = []
             try:
                 row = con.execute("SELECT count(*) FROM ev").fetchone()
-                result.events_read += int(row[0]) if row else 0
-                tables = _split(con, plan, columns, bool(keyed))
+                rows = int(row[0]) if row else 0
+                result.events_read += rows
+                if keyed:
+                    specs = _split(con, plan, columns)
+                    made = [partial(_create, plan, table, test) for table, test in specs]
+                    tables = self._parallel(con, made)
+                    con.execute("DROP TABLE ev")
+                else:
+                    tables = [_Table("ev", None, columns, whole=True, rows=rows)]
                 self._run_tables(con, tables, plan, result, failed)
             finally:
                 for table in tables:
@@ -178,47 +189,62 @@ class DuckDBEngine:
         result: DetectionResult,
         failed: set[str],
     ) -> None:
-        """The split tables, largest first, by ``workers`` threads at once, each with its
-        own cursor on the engine's database. Most split tables are smaller than one DuckDB
-        row group (122,880 rows), which DuckDB scans on one thread: running several tables
-        at once is what keeps every core busy. DuckDB releases the GIL while it runs."""
-        ordered = sorted(tables, key=lambda t: -t.rows)
-        workers = min(self.workers, len(ordered))
+        """The rules routed to each split table, in batches, and the rows that feed
+        correlations: one task each, costliest first (rows x rules), run by
+        :meth:`_parallel`."""
+        tasks: list[tuple[int, _Task[None]]] = []
+        for table in tables:
+            resolver = ColumnResolver(DUCKDB, table.columns, plan.source, table.derived)
+            rules = plan.rules_for(table)
+            for start in range(0, len(rules), self.batch_size):
+                batch = rules[start : start + self.batch_size]
+                task = partial(self._run_batch, resolver, table.name, plan, batch, result, failed)
+                tasks.append((table.rows * len(batch), task))
+            if any(
+                plan.routed_to(plan.by_id[r], table) for c in plan.correlations for r in c.rules
+            ):
+                task = partial(self._feed, resolver, table, plan, failed)
+                tasks.append((table.rows, task))
+        tasks.sort(key=lambda t: -t[0])
+        self._parallel(con, [task for _, task in tasks])
+
+    def _parallel(self, con: duckdb.DuckDBPyConnection, tasks: Sequence[_Task[_T]]) -> list[_T]:
+        """Each task given a cursor on the engine's database, ``workers`` at once, results in
+        the tasks' order. Most split tables are smaller than one DuckDB row group (122,880
+        rows), which DuckDB scans on one thread: several queries at once keep every core
+        busy. DuckDB releases the GIL while a query runs."""
+        workers = min(self.workers, len(tasks))
         if workers <= 1:
-            for table in ordered:
-                self._run_table(con, table, plan, result, failed)
-            return
-        with ThreadPoolExecutor(workers, thread_name_prefix="tocsin-duckdb") as pool:
-            cursors = [con.cursor() for _ in range(workers)]
-            free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
-            for cursor in cursors:
+            return [task(con) for task in tasks]
+        cursors = [con.cursor() for _ in range(workers)]
+        free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        for cursor in cursors:
+            free.put(cursor)
+
+        def run(task: _Task[_T]) -> _T:
+            cursor = free.get()
+            try:
+                return task(cursor)
+            finally:
                 free.put(cursor)
 
-            def run(table: _Table) -> None:
-                cursor = free.get()
-                try:
-                    self._run_table(cursor, table, plan, result, failed)
-                finally:
-                    free.put(cursor)
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="tocsin-duckdb") as pool:
+                futures = [pool.submit(run, task) for task in tasks]
+                return [future.result() for future in futures]
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
-            try:
-                for future in [pool.submit(run, table) for table in ordered]:
-                    future.result()
-            finally:
-                for cursor in cursors:
-                    cursor.close()
-
-    def _run_table(
+    def _feed(
         self,
-        con: duckdb.DuckDBPyConnection,
+        resolver: ColumnResolver,
         table: _Table,
         plan: _Plan,
-        result: DetectionResult,
         failed: set[str],
+        con: duckdb.DuckDBPyConnection,
     ) -> None:
-        """The rules routed to ``table``, and the rows that feed correlations."""
-        resolver = ColumnResolver(DUCKDB, table.columns, plan.source, table.derived)
-        self._run_rules(con, resolver, table.name, plan, plan.rules_for(table), result, failed)
+        """The rows of ``table`` that feed correlations."""
         for correlation in plan.correlations:
             for rule_id in correlation.rules:
                 rule = plan.by_id[rule_id]
@@ -228,34 +254,39 @@ class DuckDBEngine:
                 sql = feed_select(resolver, correlation, rule_id, condition, table.name)
                 con.execute("INSERT INTO feed " + sql)
 
-    def _run_rules(
+    def _run_batch(
         self,
-        con: duckdb.DuckDBPyConnection,
         resolver: ColumnResolver,
         table: str,
         plan: _Plan,
         rules: list[CompiledRule],
         result: DetectionResult,
         failed: set[str],
+        con: duckdb.DuckDBPyConnection,
     ) -> None:
+        """One batch of rules over one table, as one query; when it fails, rule by rule,
+        and a rule that fails is reported once and not run again."""
         todo = [r for r in rules if r.info.id not in failed]
-        for start in range(0, len(todo), self.batch_size):
-            batch = todo[start : start + self.batch_size]
-            queries = [
-                (r, hits_select(r.info.id, resolver.condition(plan.template(r)), table))
-                for r in batch
-            ]
-            try:
-                con.execute("INSERT INTO hits " + " UNION ALL ".join(q for _, q in queries))
+        if not todo:
+            return
+        queries = [
+            (r, hits_select(r.info.id, resolver.condition(plan.template(r)), table)) for r in todo
+        ]
+        try:
+            con.execute("INSERT INTO hits " + " UNION ALL ".join(q for _, q in queries))
+            return
+        except duckdb.Error:
+            pass  # find the culprit(s): run the batch one rule at a time
+        for rule, query in queries:
+            if rule.info.id in failed:
                 continue
-            except duckdb.Error:
-                pass  # find the culprit(s): run the batch one rule at a time
-            for rule, query in queries:
-                try:
-                    con.execute("INSERT INTO hits " + query)
-                except duckdb.Error as exc:
-                    failed.add(rule.info.id)
-                    result.problems.append(_problem(rule.info, exc))
+            try:
+                con.execute("INSERT INTO hits " + query)
+            except duckdb.Error as exc:
+                with self._lock:
+                    if rule.info.id not in failed:
+                        failed.add(rule.info.id)
+                        result.problems.append(_problem(rule.info, exc))
 
     # --- alerts ----------------------------------------------------------------------------
     def _alerts(
@@ -280,6 +311,9 @@ class DuckDBEngine:
         alerts = [group_alert(info, g, window, samples, _utc) for g in groups]
         return alerts
 
+
+_T = TypeVar("_T")
+_Task = Callable[[duckdb.DuckDBPyConnection], _T]  # one query's work, given a cursor
 
 Key = tuple[str | None, str | None]  # lower-case Channel and EventID of a split table
 
@@ -384,14 +418,11 @@ def _routing_keys(columns: list[str], plan: _Plan) -> str:
 
 
 def _split(
-    con: duckdb.DuckDBPyConnection, plan: _Plan, columns: list[str], keyed: bool
-) -> list[_Table]:
-    """``ev`` (event ``columns``, plus the routing keys when ``keyed``) split into one table
-    per (Channel, EventID) some rule is routed to and one table for the rest; each keeps
-    the field columns that have a value in it."""
-    if not keyed:
-        row = con.execute("SELECT count(*) FROM ev").fetchone()
-        return [_Table("ev", None, columns, whole=True, rows=int(row[0]) if row else 0)]
+    con: duckdb.DuckDBPyConnection, plan: _Plan, columns: list[str]
+) -> list[tuple[_Table, str]]:
+    """How to split ``ev`` (event ``columns`` plus the routing keys): one table per
+    (Channel, EventID) some rule is routed to and one table for the rest, each keeping the
+    field columns that have a value in it, with the test that selects its rows."""
     keys = ", ".join(_KEY_COLUMNS)
     fields = [c for c in columns if c not in CONTRACT_COLUMNS]
     counts = "".join(f", count({DUCKDB.quote(c)})" for c in fields)
@@ -403,7 +434,7 @@ def _split(
         groups.setdefault(target, set()).update(c for c, n in zip(fields, filled, strict=True) if n)
         sizes[target] += size
     always = set(CONTRACT_COLUMNS) | _homonyms(columns)
-    tables = []
+    tables: list[tuple[_Table, str]] = []
     for number, (target, present) in enumerate(groups.items()):
         keep = [c for c in columns if c in always or c in present]
         if target is None:
@@ -411,13 +442,11 @@ def _split(
             test = " AND ".join(f"NOT ({_key_test(keys, k)})" for k in wanted) or "true"
         else:
             test = _key_test(keys, target)
-        table = _Table(f"ev_{number}", target, keep, rows=sizes[target])
-        tables.append(_create(con, plan, table, test))
-    con.execute("DROP TABLE ev")
+        tables.append((_Table(f"ev_{number}", target, keep, rows=sizes[target]), test))
     return tables
 
 
-def _create(con: duckdb.DuckDBPyConnection, plan: _Plan, table: _Table, test: str) -> _Table:
+def _create(plan: _Plan, table: _Table, test: str, con: duckdb.DuckDBPyConnection) -> _Table:
     """``table`` made from the rows of ``ev`` that pass ``test``, with a column for each
     ``lower(...)`` its rules apply (named with a control character: no event field is)."""
     resolver = ColumnResolver(DUCKDB, table.columns, plan.source)

@@ -89,6 +89,38 @@ def min_match_length(regex: str) -> int:
     return int(low) if isinstance(low, int) else 0
 
 
+# An OR of at least this many values, all with a non-ASCII character, tests for one first.
+NON_ASCII_PREFILTER = 4
+# Any character but printable ASCII, written without a backslash (same in RE2 and Java).
+_NOT_ASCII = "[^ -~]"
+
+
+def _non_ascii_field(cond: ConditionOR) -> str | None:
+    """The field that every operand of ``cond`` compares (case-insensitively) with a string
+    holding a non-ASCII character once lower-cased, or None. Any value such a comparison
+    matches then holds a non-ASCII character too."""
+    if len(cond.args) < NON_ASCII_PREFILTER:
+        return None
+    field: str | None = None
+    for arg in cond.args:
+        if not isinstance(arg, ConditionFieldEqualsValueExpression) or not arg.field:
+            return None
+        value = arg.value
+        if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
+            return None
+        if field is None:
+            field = arg.field
+        elif arg.field != field:
+            return None
+        try:
+            text = plain(value, lower=True)
+        except SigmaValueError:
+            return None
+        if text.isascii():
+            return None
+    return field
+
+
 def _safe(expr: str) -> str:
     return f"coalesce({expr}, false)"
 
@@ -160,7 +192,17 @@ class TocsinSQLBackend(Backend):
         parts = [self._sub(arg, state) for arg in cond.args]
         if not parts:
             return "false"
-        return parts[0] if len(parts) == 1 else _balanced(parts, "OR")
+        if len(parts) == 1:
+            return parts[0]
+        ored = _balanced(parts, "OR")
+        field = _non_ascii_field(cond)
+        if field is None:
+            return ored
+        # Every value has a character outside ASCII (emoji, homoglyphs, RTLO…), and so has
+        # any text one of them matches: one scan for such a character spares the rows
+        # without any (most) the hundreds of LIKE patterns.
+        test = _safe(f"{REGEX_TOKEN}(lower({field_token(field)}), {sql_string(_NOT_ASCII)})")
+        return f"({test} AND {ored})"
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> str:
         parts = [self._sub(arg, state) for arg in cond.args]
