@@ -37,6 +37,7 @@ from typing import TypeVar
 import duckdb
 import pyarrow.parquet as pq
 
+from tocsin.detect.engines.arrow_split import KeyRows, split_files
 from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRange, group_alert
 from tocsin.detect.engines.sql import (
     CONTRACT_COLUMNS,
@@ -161,20 +162,25 @@ class DuckDBEngine:
             scan = f"read_parquet([{file_list}], union_by_name = true, hive_partitioning = false)"
             described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()  # noqa: S608
             columns = [r[0] for r in described]
-            keyed = _routing_keys(columns, plan)
-            con.execute(f"CREATE OR REPLACE TABLE ev AS SELECT *{keyed} FROM {scan}{filter_sql}")  # noqa: S608
+            route = _routing_columns(columns, plan)
             tables: list[_Table] = []
             try:
-                row = con.execute("SELECT count(*) FROM ev").fetchone()
-                rows = int(row[0]) if row else 0
-                result.events_read += rows
-                if keyed:
-                    specs = _split(con, plan, columns)
-                    made = [partial(_create, plan, table, test) for table, test in specs]
-                    tables = self._parallel(con, made)
-                    con.execute("DROP TABLE ev")
-                else:
+                if route is None:
+                    con.execute(f"CREATE OR REPLACE TABLE ev AS SELECT * FROM {scan}{filter_sql}")  # noqa: S608
+                    row = con.execute("SELECT count(*) FROM ev").fetchone()
+                    rows = int(row[0]) if row else 0
                     tables = [_Table("ev", None, columns, whole=True, rows=rows)]
+                else:
+                    groups = split_files(files, *route, plan.wants, since, until, columns)
+                    rows = sum(group.rows for group in groups.values())
+                    made = [
+                        partial(_create_from, plan, table, group)
+                        for table, group in _split(plan, columns, groups)
+                    ]
+                    groups.clear()
+                    tables = self._parallel(con, made)
+                    del made
+                result.events_read += rows
                 self._run_tables(con, tables, plan, result, failed)
             finally:
                 for table in tables:
@@ -399,71 +405,67 @@ def _chunks(partitions: list[Partition], chunk_rows: int) -> Iterator[list[Path]
         yield files
 
 
-# ``lower(Channel)`` and ``lower(EventID)`` of each event, computed once when a chunk is
-# loaded (named with a control character: no event field is); every split test reads them.
-_KEY_COLUMNS = (DUCKDB.quote("\x01key\x01channel"), DUCKDB.quote("\x01key\x01event"))
-
-
-def _routing_keys(columns: list[str], plan: _Plan) -> str:
-    """The select-list tail that adds the routing keys to a chunk, or "" when the chunk is
-    not split (no Channel column, or no rule routed by channel)."""
+def _routing_columns(columns: list[str], plan: _Plan) -> tuple[str, str | None] | None:
+    """The columns holding ``Channel`` and ``EventID``, or None when the chunk is not split
+    (no Channel column, or no rule routed by channel)."""
     resolver = ColumnResolver(DUCKDB, columns, plan.source)
-    channel, event_id = resolver.field("Channel"), resolver.field("EventID")
-    if channel == DUCKDB.null() or all(r.channels is None for r in plan.routes.values()):
-        return ""
-    return (
-        f", lower({channel}) AS {_KEY_COLUMNS[0]}, "
-        f"lower(CAST({event_id} AS VARCHAR)) AS {_KEY_COLUMNS[1]}"
-    )
+    channel = resolver.column("Channel")
+    if channel is None or all(r.channels is None for r in plan.routes.values()):
+        return None
+    return channel, resolver.column("EventID")
 
 
 def _split(
-    con: duckdb.DuckDBPyConnection, plan: _Plan, columns: list[str]
-) -> list[tuple[_Table, str]]:
-    """How to split ``ev`` (event ``columns`` plus the routing keys): one table per
-    (Channel, EventID) some rule is routed to and one table for the rest, each keeping the
-    field columns that have a value in it, with the test that selects its rows."""
-    keys = ", ".join(_KEY_COLUMNS)
-    fields = [c for c in columns if c not in CONTRACT_COLUMNS]
-    counts = "".join(f", count({DUCKDB.quote(c)})" for c in fields)
-    groups: dict[Key | None, set[str]] = {}
-    sizes: Counter[Key | None] = Counter()
-    query = f"SELECT {keys}, count(*){counts} FROM ev GROUP BY ALL"  # noqa: S608
-    for ch, eid, size, *filled in con.execute(query).fetchall():
-        target = (ch, eid) if plan.wants((ch, eid)) else None
-        groups.setdefault(target, set()).update(c for c, n in zip(fields, filled, strict=True) if n)
-        sizes[target] += size
+    plan: _Plan, columns: list[str], groups: dict[Key | None, KeyRows]
+) -> list[tuple[_Table, KeyRows]]:
+    """The split tables of a chunk (event ``columns``, rows grouped by key): one per
+    (Channel, EventID) some rule is routed to and one for the rest, each keeping the field
+    columns that have a value in it, largest first."""
     always = set(CONTRACT_COLUMNS) | _homonyms(columns)
-    tables: list[tuple[_Table, str]] = []
-    for number, (target, present) in enumerate(groups.items()):
+    tables: list[tuple[_Table, KeyRows]] = []
+    ordered = sorted(groups.items(), key=lambda item: -item[1].rows)
+    for number, (target, group) in enumerate(ordered):
+        present = group.filled()
         keep = [c for c in columns if c in always or c in present]
-        if target is None:
-            wanted = [k for k in groups if k is not None]
-            test = " AND ".join(f"NOT ({_key_test(keys, k)})" for k in wanted) or "true"
-        else:
-            test = _key_test(keys, target)
-        tables.append((_Table(f"ev_{number}", target, keep, rows=sizes[target]), test))
+        tables.append((_Table(f"ev_{number}", target, keep, rows=group.rows), group))
     return tables
 
 
-def _create(plan: _Plan, table: _Table, test: str, con: duckdb.DuckDBPyConnection) -> _Table:
-    """``table`` made from the rows of ``ev`` that pass ``test``, with a column for each
-    ``lower(...)`` its rules apply (named with a control character: no event field is)."""
+def _create_from(
+    plan: _Plan, table: _Table, group: KeyRows, con: duckdb.DuckDBPyConnection
+) -> _Table:
+    """``table`` made from the Arrow rows of its key (registered on this cursor for the
+    time of the copy), with a column for each ``lower(...)`` its rules apply (named with
+    a control character: no event field is)."""
+    rows = group.table()
+    view = f"arrow_{table.name}"
+    con.register(view, rows)
+    try:
+        return _create(plan, table, view, set(rows.column_names), con)
+    finally:
+        con.unregister(view)
+
+
+def _create(
+    plan: _Plan, table: _Table, source: str, have: set[str], con: duckdb.DuckDBPyConnection
+) -> _Table:
+    """``table`` made from relation ``source`` (whose columns are ``have``; the others of
+    the table are NULL), with the ``lower(...)`` columns of its rules."""
     resolver = ColumnResolver(DUCKDB, table.columns, plan.source)
     derived = {key: f"\x01lower\x01{key}" for key in sorted(plan.lowered_keys(table))}
-    exprs = [DUCKDB.quote(c) for c in table.columns] + [
+    exprs = [
+        DUCKDB.quote(c) if c in have else f"{DUCKDB.null()} AS {DUCKDB.quote(c)}"
+        for c in table.columns
+    ]
+    made = f"SELECT {', '.join(exprs)} FROM {source}"  # noqa: S608
+    lowered = [
         resolver.field(LOWER_MARK + ("T" if key == FULLTEXT_KEY else "F" + key))
         + f" AS {DUCKDB.quote(name)}"
         for key, name in derived.items()
     ]
-    con.execute(f"CREATE TABLE {table.name} AS SELECT {', '.join(exprs)} FROM ev WHERE {test}")  # noqa: S608
+    select = f"SELECT *{''.join(', ' + e for e in lowered)} FROM ({made})"  # noqa: S608
+    con.execute(f"CREATE TABLE {table.name} AS {select}")
     return _Table(table.name, table.key, table.columns, table.whole, derived, table.rows)
-
-
-def _key_test(keys: str, key: Key) -> str:
-    """The routing keys equal to ``key`` (NULLs equal)."""
-    values = ", ".join("NULL" if v is None else literal(v) for v in key)
-    return f"({keys}) IS NOT DISTINCT FROM ({values})"
 
 
 def _homonyms(columns: list[str]) -> set[str]:

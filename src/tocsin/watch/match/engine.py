@@ -181,9 +181,9 @@ class Matcher:
                 return known
         verdicts = Verdicts()
         if prepared.configurations:
-            said = Said()
-            self._configurations(prepared, said)
-            verdicts.weigh(said, True)
+            configured = Said()
+            self._configurations(prepared, configured)
+            verdicts.weigh(configured, True)
         for entry in chosen:
             said = memo.said.get(id(entry)) if memo is not None else None
             if said is None:
