@@ -4,7 +4,8 @@ Usage:
   TOCSIN_BENCH_ZIRCOLITE=/tmp/zircolite/zircolite.py \\
   TOCSIN_BENCH_ZIRCOLITE_PYTHON=/tmp/zirc-venv/bin/python \\
   .venv/bin/python bench/detect_vs_zircolite.py [--events 1000000] [--runs 3]
-      [--zircolite-runs 1] [--scaling] [--work /tmp/tocsin-bench] [--skip-zircolite]
+      [--zircolite-runs 1] [--scaling [--scaling-runs 1]] [--work /tmp/tocsin-bench]
+      [--skip-zircolite]
 
 Rules: the SigmaHQ Windows rules of ../shared/data/detect/sigma (rules/windows and
 rules-threat-hunting/windows), YAML for Tocsin; for Zircolite the same folders converted
@@ -215,7 +216,10 @@ def scaling(args: argparse.Namespace, per_copy: int, copies: int) -> None:
     for part in (8, 4, 2, 1):
         n = max(copies // part, 1)
         logs = replicate(args.work / f"logs-{n}", n)
-        run = median([timed(tocsin_command(logs), args.work / "s.jsonl") for _ in range(args.runs)])
+        runs = [
+            timed(tocsin_command(logs), args.work / "s.jsonl") for _ in range(args.scaling_runs)
+        ]
+        run = median(runs)
         print(
             f"  {n * per_copy:>10,} events: {run.wall:>7.1f} s, {n * per_copy / run.wall:>8,.0f} "
             f"events/s, {run.cpu:.1f} CPU s"
@@ -230,7 +234,7 @@ def scaling(args: argparse.Namespace, per_copy: int, copies: int) -> None:
             for number, rule in enumerate(rules[:count]):
                 shutil.copy(rule, folder / f"{number:05d}-{rule.name}")
         command = tocsin_command(logs, (folder,))
-        run = median([timed(command, args.work / "s.jsonl") for _ in range(args.runs)])
+        run = median([timed(command, args.work / "s.jsonl") for _ in range(args.scaling_runs)])
         print(f"  {count:>5} rule files: {run.wall:>7.1f} s, {run.cpu:.1f} CPU s")
 
 
@@ -241,6 +245,7 @@ def main() -> None:
     parser.add_argument("--zircolite-runs", type=int, default=1)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tocsin-bench")
     parser.add_argument("--scaling", action="store_true")
+    parser.add_argument("--scaling-runs", type=int, default=1)
     parser.add_argument("--skip-zircolite", action="store_true")
     args = parser.parse_args()
     if not SAMPLES.is_dir() or not RULE_DIRS[0].is_dir():

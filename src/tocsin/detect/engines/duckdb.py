@@ -444,6 +444,7 @@ def _create_from(
         return _create(plan, table, view, set(rows.column_names), con)
     finally:
         con.unregister(view)
+        group.parts.clear()  # the copy is DuckDB's now: free the Arrow rows at once
 
 
 def _create(
