@@ -125,6 +125,23 @@ def run(
             help="Processes reading --logs (default: one per core).",
         ),
     ] = None,
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            "--memory-limit",
+            envvar="TOCSIN_DETECT_MEMORY_LIMIT",
+            help="DuckDB's memory (2GB, 80%); beyond it, it spills to disk.",
+        ),
+    ] = "2GB",
+    chunk_rows: Annotated[
+        int,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            envvar="TOCSIN_DETECT_CHUNK_ROWS",
+            help="Events read at once (whole days): fewer use less memory, more plan less.",
+        ),
+    ] = 1_000_000,
 ) -> None:
     """Run Sigma rules over logs and print one alert per rule, host and hour."""
     request = DetectionRequest(
@@ -134,6 +151,8 @@ def run(
         engine=engine.value,
         spark_master=spark_master,
         ingest_workers=workers,
+        memory_limit=memory_limit,
+        chunk_rows=chunk_rows,
         rule_filter=RuleFilter(
             statuses=frozenset(s.value for s in status or ()),
             min_level=level.value if level else None,

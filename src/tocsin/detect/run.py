@@ -48,6 +48,8 @@ class DetectionRequest:
     log_formats: Sequence[str] | None = None
     rule_limits: RuleLimits = field(default_factory=RuleLimits)
     ingest_workers: int | None = None  # processes reading ``logs``; None: one per core
+    memory_limit: str = "2GB"  # DuckDB's own tables (Arrow rows being split come on top)
+    chunk_rows: int = 1_000_000  # events DuckDB reads at once (whole days)
 
 
 @dataclass
@@ -124,6 +126,8 @@ def make_engine(request: DetectionRequest, store: Path) -> Engine:
 
         return DuckDBEngine(
             store,
+            memory_limit=request.memory_limit,
+            chunk_rows=request.chunk_rows,
             alert_window_seconds=request.alert_window_seconds,
             sample_limit=request.sample_limit,
         )
@@ -141,6 +145,9 @@ def make_engine(request: DetectionRequest, store: Path) -> Engine:
     raise UsageError(f"unknown engine {request.engine!r} (one of {', '.join(ENGINES)})")
 
 
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
+
+
 def _check(request: DetectionRequest) -> None:
     if not request.rules:
         raise UsageError("give at least one --rules folder, file or archive")
@@ -148,6 +155,12 @@ def _check(request: DetectionRequest) -> None:
         raise UsageError("give either --logs (one or more) or --store, not both")
     if request.engine not in ENGINES:
         raise UsageError(f"unknown engine {request.engine!r} (one of {', '.join(ENGINES)})")
+    if request.chunk_rows < 1:
+        raise UsageError(f"--chunk-rows must be at least 1, not {request.chunk_rows}")
+    if not _MEMORY.fullmatch(request.memory_limit.strip()):
+        raise UsageError(
+            f"--memory-limit {request.memory_limit!r} is not a size such as 2GB, 512MB or 80%"
+        )
     if request.store is not None and not request.store.is_dir():
         raise InputError("no such event store folder", Location(str(request.store)))
 

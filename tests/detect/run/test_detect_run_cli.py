@@ -149,6 +149,8 @@ def test_json_and_table_formats(run: Any, inputs: tuple[str, str]) -> None:
         (["--logs", "LOGS", "--fail-on", "severe"], 2),
         (["--logs", "MISSING"], 3),
         (["--store", "MISSING"], 3),
+        (["--logs", "LOGS", "--memory-limit", "lots"], 2),
+        (["--logs", "LOGS", "--chunk-rows", "0"], 2),
     ],
 )
 def test_usage_and_input_errors(
@@ -167,3 +169,14 @@ def test_missing_rules_folder_is_bad_input(
     result = run("detect", "run", "-r", str(tmp_path / "none"), "--logs", logs)
     assert result.code == 3
     assert "no such rule file or folder" in result.err_text
+
+
+def test_small_chunks_and_memory_give_the_same_alerts(run: Any, inputs: tuple[str, str]) -> None:
+    rules, logs = inputs
+    plain = run("detect", "run", "-r", rules, "--logs", logs, "-f", "jsonl")
+    small = run(
+        "detect", "run", "-r", rules, "--logs", logs, "-f", "jsonl",
+        "--chunk-rows", "1", "--memory-limit", "256MB",
+    )  # fmt: skip
+    assert plain.code == small.code == 0, small.err
+    assert small.jsonl() == plain.jsonl()
