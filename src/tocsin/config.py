@@ -322,6 +322,9 @@ class PhishingSettings(BaseModel):
     allow: list[str] = Field(default_factory=list)
     block: list[str] = Field(default_factory=list)
     mailbox: PhishingMailboxSettings = Field(default_factory=PhishingMailboxSettings)
+    # A classifier retrained with the analysts' verdicts (docs/phishing-classifier.md);
+    # None: the model shipped with Tocsin.
+    model: Path | None = None
 
     @field_validator("authserv_ids", "own_domains", "allow", "block")
     @classmethod

@@ -211,3 +211,25 @@ def test_real_phishing_pot_test_split() -> None:
         if total == 150:
             break
     assert flagged / total >= 0.85
+
+
+def test_a_configured_model_replaces_the_shipped_one(tmp_path: Path) -> None:
+    from tocsin.config import PhishingSettings
+    from tocsin.phishing.checks.model import ModelCheck
+    from tocsin.phishing.classifier import ModelError
+    from tocsin.phishing.context import context_from
+
+    document = json.loads(shipped_model().document.model_dump_json())
+    document["intercept"] = 50.0  # a model that calls everything phishing
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document), "utf-8")
+    message = _parsed(GARDE)  # an internal hospital email: no points from the shipped model
+    shipped = list(ModelCheck().run(message, (), context_from(PhishingSettings())))
+    retrained = list(ModelCheck().run(message, (), context_from(PhishingSettings(model=path))))
+    assert not shipped
+    assert [r.points for r in retrained] == [60]
+    path.write_text("{not json", "utf-8")  # changed on disk: read again, and refused
+    with pytest.raises(ModelError, match="model.json"):
+        context_from(PhishingSettings(model=path))
+    with pytest.raises(ModelError, match="missing.json"):
+        context_from(PhishingSettings(model=tmp_path / "missing.json"))

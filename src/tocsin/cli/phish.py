@@ -117,4 +117,31 @@ def analyze(
         )
 
 
+@app.command("export-labelled")
+def export_labelled_command(
+    folder: Annotated[Path, typer.Argument(help="Where to write phishing/ and legitimate/.")],
+    establishment: Annotated[
+        str, typer.Option("--establishment", "-e", help="Establishment slug.", show_default=False)
+    ],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", envvar="TOCSIN_FORMAT")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Write the reports an analyst gave a verdict as labelled .eml files, for retraining
+    (python -m tocsin.phishing.train --extra FOLDER)."""
+    from tocsin.phishing.labelled import export_labelled
+    from tocsin.store.inventory import get_establishment
+    from tocsin.store.phishing import overridden_reports
+
+    with STATE.database.session() as session:
+        est = get_establishment(session, establishment)
+        labelled = ((report.verdict, raw) for report, raw in overridden_reports(session, est.id))
+        counts = export_labelled(labelled, folder)
+    rows = [
+        {"folder": name, "messages": counts.get(name, 0)}
+        for name in ("phishing", "legitimate", "suspicious")
+    ]
+    emit(rows, fmt, ("folder", "messages"), title=f"Labelled reports → {folder}", wrapper="folders")
+
+
 from tocsin.cli import phish_mailbox  # noqa: E402, F401

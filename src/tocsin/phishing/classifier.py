@@ -114,11 +114,29 @@ def shipped_model() -> PhishingModel:
     return load_model()
 
 
+def configured_model(path: Path | None) -> PhishingModel:
+    """The model of the ``[phishing] model`` setting (read again only when the file
+    changes), or the shipped one."""
+    if path is None:
+        return shipped_model()
+    try:
+        stamp = path.stat()
+    except OSError as exc:
+        raise ModelError(f"cannot read the phishing model: {exc}", Location(str(path))) from exc
+    return _model_at(path, stamp.st_mtime_ns, stamp.st_size)
+
+
+@lru_cache(maxsize=4)
+def _model_at(path: Path, mtime_ns: int, size: int) -> PhishingModel:
+    return load_model(path)
+
+
 __all__ = [
     "MODEL_FORMAT",
     "ModelError",
     "ModelFile",
     "PhishingModel",
+    "configured_model",
     "load_model",
     "parse_model",
     "shipped_model",

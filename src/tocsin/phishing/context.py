@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tocsin.config import PhishingSettings
 
@@ -25,13 +26,19 @@ class Context:
     block: frozenset[str] = frozenset()
     lang: str = "fr"
     extra: dict[str, str] = field(default_factory=dict)
+    model: Path | None = None  # the classifier's file; None: the one shipped
 
 
 DEFAULT_CONTEXT = Context()
 
 
 def context_from(settings: PhishingSettings, lang: str = "fr") -> Context:
-    """The analysis context of the ``[phishing]`` settings."""
+    """The analysis context of the ``[phishing]`` settings; a configured model that cannot
+    be read is an error here, naming its file, not a silent fallback at analysis time."""
+    if settings.model is not None:
+        from tocsin.phishing.classifier import configured_model
+
+        configured_model(settings.model)
     return Context(
         authserv_ids=frozenset(settings.authserv_ids),
         own_domains=frozenset(settings.own_domains),
@@ -39,4 +46,5 @@ def context_from(settings: PhishingSettings, lang: str = "fr") -> Context:
         allow=frozenset(settings.allow),
         block=frozenset(settings.block),
         lang=lang,
+        model=settings.model,
     )

@@ -32,7 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +65,10 @@ CORPORA: dict[str, tuple[str, ...]] = {
     "spam": ("spamassassin/spam-1", "spamassassin/spam-2"),
 }
 LABELS = {"phishing_pot": 1, "nazario": 1, "easy_ham": 0, "hard_ham": 0}  # spam: reported only
+# Messages labelled by an establishment's analysts (``tocsin phish export-labelled``):
+# training only, never in the evaluation, so the published numbers stay the corpora's.
+EXTRA = {"extra-phishing": ("phishing", 1), "extra-legitimate": ("legitimate", 0)}
+TRAINED = ("phishing_pot", "nazario", "easy_ham", "hard_ham", *EXTRA)
 TEST_SHARE = 0.30
 SEED = "tocsin-phishing-split-1"
 C_GRID = (4.0, 16.0, 64.0)
@@ -133,6 +137,34 @@ def load_corpus(data: Path, corpus: str, jobs: int = 1) -> tuple[list[Sample], i
             found = list(pool.map(_sample_or_none, _jobs(data, corpus), chunksize=16))
     samples = [s for s in found if s is not None]
     return samples, len(found) - len(samples)
+
+
+def load_extra(folder: Path, jobs: int = 1) -> tuple[list[Sample], int]:
+    """The labelled messages of ``folder`` (``phishing/`` and ``legitimate/``, .eml or
+    mbox), all in the training split; and how many the parser refused."""
+    samples: list[Sample] = []
+    refused = 0
+    for corpus, (name, _) in EXTRA.items():
+        base = folder / name
+        if not base.is_dir():
+            continue
+        jobs_of = (
+            (corpus, f"{folder.name}/{_key(source.file, source.index, base)}", source, raw)
+            for source, raw in iter_sources([base])
+        )
+        if jobs <= 1:
+            found = [_sample_or_none(job) for job in jobs_of]
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                found = list(pool.map(_sample_or_none, jobs_of, chunksize=16))
+        kept = [replace(s, test=False) for s in found if s is not None]
+        samples.extend(kept)
+        refused += len(found) - len(kept)
+    return samples, refused
+
+
+def label_of(sample: Sample) -> int:
+    return EXTRA[sample.corpus][1] if sample.corpus in EXTRA else LABELS[sample.corpus]
 
 
 def dedupe(samples: list[Sample], train_corpora: Iterable[str]) -> tuple[list[Sample], int]:
@@ -265,8 +297,8 @@ def experiment(
     of a corpus not trained on, minus texts seen in training) and their probabilities."""
     kept, _ = dedupe(samples, train_corpora)
     train = [s for s in kept if not s.test and s.corpus in train_corpora]
-    test = [s for s in kept if s.test or s.corpus not in train_corpora]
-    document = fit_model([featurise(s) for s in train], [LABELS[s.corpus] for s in train], c)
+    test = [s for s in kept if (s.test or s.corpus not in train_corpora) and s.corpus not in EXTRA]
+    document = fit_model([featurise(s) for s in train], [label_of(s) for s in train], c)
     return document, test, probabilities(document, [featurise(s) for s in test])
 
 
@@ -278,20 +310,30 @@ def _header_names(sample: Sample) -> Vector:
     return _names_vector(sample.header_names)
 
 
-def run(data: Path, out: Path | None, console: Console, jobs: int = 2) -> str:
-    """Train, evaluate, write the model to ``out``; the Markdown report."""
+def run(
+    data: Path,
+    out: Path | None,
+    console: Console,
+    jobs: int = 2,
+    extra: Sequence[Path] = (),
+) -> str:
+    """Train, evaluate, write the model to ``out``; the Markdown report. ``extra`` folders
+    of labelled messages are added to the training split only."""
     started = time.perf_counter()
     samples: list[Sample] = []
     for corpus in CORPORA:
         found, refused = load_corpus(data, corpus, jobs)
         samples.extend(found)
         console.print(f"{corpus}: {len(found)} messages ({refused} refused by the parser)")
+    for folder in extra:
+        found, refused = load_extra(folder, jobs)
+        samples.extend(found)
+        console.print(f"{folder}: {len(found)} labelled messages ({refused} refused)")
     loaded = time.perf_counter() - started
-    trained = ("phishing_pot", "nazario", "easy_ham", "hard_ham")
-    kept, dropped = dedupe(samples, trained)
-    train = [s for s in kept if not s.test and s.corpus in trained]
+    kept, dropped = dedupe(samples, TRAINED)
+    train = [s for s in kept if not s.test and s.corpus in TRAINED]
     test = [s for s in kept if s.test]
-    labels = np.array([LABELS[s.corpus] for s in train])
+    labels = np.array([label_of(s) for s in train])
     c, losses = choose_c(matrix([s.vector for s in train], n_columns()), labels)
     document = fit_model([s.vector for s in train], labels.tolist(), c)
     document["trained"] = {
@@ -371,9 +413,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="where to write model.json")
     parser.add_argument("--report", type=Path, default=None, help="write the Markdown here")
     parser.add_argument("--jobs", type=int, default=2, help="processes to parse with")
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="labelled messages (phishing/, legitimate/) to train on too; repeatable",
+    )
     args = parser.parse_args(argv)
     console = Console(soft_wrap=True)
-    report = run(args.data, args.out, console, args.jobs)
+    report = run(args.data, args.out, console, args.jobs, args.extra)
     console.print(report, markup=False, highlight=False)
     if args.report is not None:
         args.report.write_text(report, "utf-8")

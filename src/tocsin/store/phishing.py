@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -230,6 +231,23 @@ def override_verdict(
     )
     session.flush()
     return _stored(row)
+
+
+def overridden_reports(
+    session: Session, establishment_id: int
+) -> Iterator[tuple[StoredReport, bytes]]:
+    """The reports an analyst gave a verdict, oldest override first, with their raw
+    message: what retraining the classifier learns from (docs/phishing-classifier.md)."""
+    query = (
+        select(PhishingReportRow)
+        .where(
+            PhishingReportRow.establishment_id == establishment_id,
+            PhishingReportRow.analyst_verdict.is_not(None),
+        )
+        .order_by(PhishingReportRow.overridden_at, PhishingReportRow.id)
+    )
+    for row in session.scalars(query):
+        yield _stored(row), zlib.decompress(row.raw)
 
 
 def mark_replied(session: Session, report_id: int, now: datetime | None = None) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tocsin.phishing.checks import CHECKS
-from tocsin.phishing.classifier import shipped_model
+from tocsin.phishing.classifier import configured_model
 from tocsin.phishing.context import Context
 from tocsin.phishing.links import Link
 from tocsin.phishing.message import ParsedMessage
@@ -46,7 +46,7 @@ class ModelCheck:
     def run(
         self, message: ParsedMessage, links: tuple[Link, ...], context: Context
     ) -> Iterator[Reason]:
-        probability = shipped_model().probability(message, links)
+        probability = configured_model(context.model).probability(message, links)
         points = points_for(probability)
         if points:
             yield Reason(
