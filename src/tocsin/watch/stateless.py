@@ -200,7 +200,7 @@ def run_match(
     matcher = Matcher(assets, aliases)
     corpus = Corpus(advisories, aliases, resolver=matcher.resolver)
     with _frozen_heap():
-        findings = matcher.findings(corpus, enrichments=enrichments, policy=policy)
+        findings = matcher.findings(corpus, enrichments=enrichments, policy=policy, freeze=True)
     return MatchRun(read, runs, len(corpus), matcher.profiles, findings)
 
 

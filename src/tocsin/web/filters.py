@@ -37,15 +37,17 @@ class InventoryQuery:
         return urlencode(values)
 
 
-def _text(params: Mapping[str, str], name: str) -> str | None:
+def text_param(params: Mapping[str, str], name: str) -> str | None:
+    """A GET parameter, stripped; None when empty; a 400 when too long."""
     value = (params.get(name) or "").strip()
     if len(value) > MAX_TEXT:
         raise HTTPException(400, f"{name} is too long")
     return value or None
 
 
-def _choice(params: Mapping[str, str], name: str, enum: type[E]) -> tuple[E, ...]:
-    value = _text(params, name)
+def choice_param(params: Mapping[str, str], name: str, enum: type[E]) -> tuple[E, ...]:
+    """A GET parameter naming one member of ``enum`` (a 400 when it names none)."""
+    value = text_param(params, name)
     if value is None:
         return ()
     try:
@@ -54,8 +56,9 @@ def _choice(params: Mapping[str, str], name: str, enum: type[E]) -> tuple[E, ...
         raise HTTPException(400, f"unknown {name} {value!r}") from exc
 
 
-def _page(params: Mapping[str, str]) -> int:
-    value = _text(params, "page")
+def page_param(params: Mapping[str, str]) -> int:
+    """The ``page`` parameter: 1 by default, a 400 when not a number."""
+    value = text_param(params, "page")
     if value is None:
         return 1
     if not value.isdigit():
@@ -65,18 +68,18 @@ def _page(params: Mapping[str, str]) -> int:
 
 def parse_inventory_query(params: Mapping[str, str]) -> InventoryQuery:
     """Read the filters of a GET form; empty fields mean "any", unknown values are a 400."""
-    establishment = _text(params, "establishment")
+    establishment = text_param(params, "establishment")
     flt = AssetFilter(
         establishments=(establishment,) if establishment else (),
-        kinds=_choice(params, "kind", AssetKind),
-        criticalities=_choice(params, "criticality", Criticality),
-        exposures=_choice(params, "exposure", Exposure),
-        function=_text(params, "function"),
-        tag=_text(params, "tag"),
-        search=_text(params, "q"),
+        kinds=choice_param(params, "kind", AssetKind),
+        criticalities=choice_param(params, "criticality", Criticality),
+        exposures=choice_param(params, "exposure", Exposure),
+        function=text_param(params, "function"),
+        tag=text_param(params, "tag"),
+        search=text_param(params, "q"),
     )
-    kept = {name: value for name in FILTER_FIELDS if (value := _text(params, name))}
-    return InventoryQuery(flt, _page(params), kept)
+    kept = {name: value for name in FILTER_FIELDS if (value := text_param(params, name))}
+    return InventoryQuery(flt, page_param(params), kept)
 
 
 def page_count(total: int, size: int = PAGE_SIZE) -> int:

@@ -12,14 +12,12 @@ from datetime import date
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from fastapi import HTTPException
-
 from tocsin.model import Criticality
 from tocsin.model.finding import Decision
 from tocsin.store.exposure_queries import ExposureFilter
 from tocsin.watch.lifecycle import Status
 from tocsin.watch.suppress import SuppressionScope
-from tocsin.web.filters import MAX_TEXT
+from tocsin.web.filters import choice_param, page_param, text_param
 from tocsin.web.i18n import N_
 
 __all__ = [
@@ -95,48 +93,22 @@ class ExposureQuery:
         return flt
 
 
-def _text(params: Mapping[str, str], name: str) -> str | None:
-    value = (params.get(name) or "").strip()
-    if len(value) > MAX_TEXT:
-        raise HTTPException(400, f"{name} is too long")
-    return value or None
-
-
-def _choice(params: Mapping[str, str], name: str, enum: type[E]) -> tuple[E, ...]:
-    value = _text(params, name)
-    if value is None:
-        return ()
-    try:
-        return (enum(value),)
-    except ValueError as exc:
-        raise HTTPException(400, f"unknown {name} {value!r}") from exc
-
-
-def _page(params: Mapping[str, str]) -> int:
-    value = _text(params, "page")
-    if value is None:
-        return 1
-    if not value.isdigit():
-        raise HTTPException(400, "page must be a number")
-    return max(1, min(int(value), 10**6))
-
-
 def parse_exposure_query(params: Mapping[str, str]) -> ExposureQuery:
     """Read the filters; empty fields mean "any", unknown values are a 400."""
-    establishment = _text(params, "establishment")
-    function = _text(params, "function")
+    establishment = text_param(params, "establishment")
+    function = text_param(params, "function")
     flt = ExposureFilter(
         establishments=(establishment,) if establishment else (),
-        statuses=_choice(params, "status", Status),
-        decisions=_choice(params, "decision", Decision),
-        criticalities=_choice(params, "criticality", Criticality),
+        statuses=choice_param(params, "status", Status),
+        decisions=choice_param(params, "decision", Decision),
+        criticalities=choice_param(params, "criticality", Criticality),
         functions=(function,) if function else (),
-        asset=_text(params, "asset"),
-        advisory=_text(params, "advisory"),
-        text=_text(params, "q"),
+        asset=text_param(params, "asset"),
+        advisory=text_param(params, "advisory"),
+        text=text_param(params, "q"),
     )
-    kept = {name: value for name in EXPOSURE_FILTERS if (value := _text(params, name))}
-    return ExposureQuery(flt, _page(params), kept)
+    kept = {name: value for name in EXPOSURE_FILTERS if (value := text_param(params, name))}
+    return ExposureQuery(flt, page_param(params), kept)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from tocsin.accounts import Account
 from tocsin.detect.alert_document import export_lines
-from tocsin.errors import NotFoundError, UsageError
+from tocsin.errors import UsageError
 from tocsin.model import Permission
 from tocsin.model.alerts import LEVELS, AlertSource, AlertStatus
 from tocsin.store.alerts import (
@@ -41,10 +41,11 @@ from tocsin.web.auth import require
 from tocsin.web.context import web_context
 from tocsin.web.csrf import page_router
 from tocsin.web.detect_charts import timeline_svg
-from tocsin.web.filters import PAGE_SIZE, _page, _text, page_count, page_links
+from tocsin.web.filters import PAGE_SIZE, page_count, page_links, page_param, text_param
 from tocsin.web.i18n import N_, translations
 from tocsin.web.nav import NavItem, register
 from tocsin.web.render import flash, page_language, render
+from tocsin.web.scoping import scoped_item
 
 router = page_router()  # every POST route of this router is CSRF-checked
 register(NavItem("detect", N_("Detection"), "/detect/alerts", Permission.DETECT_READ, order=30))
@@ -101,21 +102,21 @@ def _allowed(value: str | None, choices: Mapping[str, str], name: str) -> str | 
 
 def parse_alert_query(params: Mapping[str, str]) -> AlertQuery:
     """Read the filters; empty fields mean "any" (status: the open ones), unknown values 400."""
-    status = _text(params, "status")
+    status = text_param(params, "status")
     if status not in (None, "open", "all"):
         _allowed(status, STATUS_LABELS, "status")
     statuses = (
         list(OPEN_STATUSES) if status in (None, "open") else None if status == "all" else [status]
     )
     flt = AlertFilter(
-        min_level=_allowed(_text(params, "level"), LEVEL_LABELS, "level"),
+        min_level=_allowed(text_param(params, "level"), LEVEL_LABELS, "level"),
         statuses=statuses,
-        source=_allowed(_text(params, "source"), SOURCE_LABELS, "source"),
-        host=_text(params, "host"),
-        text=_text(params, "q"),
+        source=_allowed(text_param(params, "source"), SOURCE_LABELS, "source"),
+        host=text_param(params, "host"),
+        text=text_param(params, "q"),
     )
-    kept = {name: value for name in FILTERS if (value := _text(params, name))}
-    return AlertQuery(_text(params, "establishment"), flt, _page(params), kept)
+    kept = {name: value for name in FILTERS if (value := text_param(params, name))}
+    return AlertQuery(text_param(params, "establishment"), flt, page_param(params), kept)
 
 
 def _establishment(
@@ -182,18 +183,9 @@ def alerts_page(request: Request, account: Reader) -> Response:
     return render(request, "detect_alerts.html", context)
 
 
-def _alert_in_scope(stored: StoredAlert, account: Account) -> None:
-    if not account.scope.allows(stored.establishment_id):
-        raise HTTPException(404, "no such alert")
-
-
 def _alert_context(request: Request, account: Account, alert_id: int) -> dict[str, object]:
     with _database(request).session() as session:
-        try:
-            stored = get_alert(session, None, alert_id)
-        except NotFoundError as exc:
-            raise HTTPException(404, "no such alert") from exc
-        _alert_in_scope(stored, account)
+        stored = scoped_item(session, account, get_alert, alert_id, "alert")
         establishment = session.get(EstablishmentRow, stored.establishment_id)
     return {
         "active": "detect",
@@ -210,7 +202,7 @@ def _alert_context(request: Request, account: Account, alert_id: int) -> dict[st
 
 @router.get("/detect/alerts/export")
 def export(request: Request, account: Reader) -> Response:
-    fmt = _text(request.query_params, "format") or "csv"
+    fmt = text_param(request.query_params, "format") or "csv"
     if fmt not in ("csv", "jsonl"):
         raise HTTPException(400, "format is csv or jsonl")
     query = parse_alert_query(request.query_params)

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from tocsin.accounts import Account
-from tocsin.errors import InputError, NotFoundError, UsageError
+from tocsin.errors import InputError, UsageError
 from tocsin.model import Permission
 from tocsin.phishing.model import Verdict
 from tocsin.phishing.render import message_view
@@ -34,10 +34,11 @@ from tocsin.store.tables import EstablishmentRow
 from tocsin.web.auth import require
 from tocsin.web.context import web_context
 from tocsin.web.csrf import page_router
-from tocsin.web.filters import PAGE_SIZE, _page, _text, page_count, page_links
+from tocsin.web.filters import PAGE_SIZE, page_count, page_links, page_param, text_param
 from tocsin.web.i18n import N_
 from tocsin.web.nav import NavItem, register
 from tocsin.web.render import flash, render
+from tocsin.web.scoping import scoped_item
 
 router = page_router()  # every POST route of this router is CSRF-checked
 register(
@@ -77,17 +78,17 @@ def phishing_home(account: Reader) -> Response:
 @router.get("/phishing/reports")
 def reports_page(request: Request, account: Reader) -> Response:
     params = request.query_params
-    verdict_text = _text(params, "verdict")
+    verdict_text = text_param(params, "verdict")
     if verdict_text is not None and verdict_text not in VERDICT_LABELS:
         raise HTTPException(400, "unknown verdict")
     verdict = Verdict(verdict_text) if verdict_text else None
     with _database(request).session() as session:
         establishments = list_establishments(session, account.scope)
-        chosen = _chosen(establishments, _text(params, "establishment"))
+        chosen = _chosen(establishments, text_param(params, "establishment"))
         counts = report_counts(session, chosen.id) if chosen else {}
         total = counts.get(verdict.value, 0) if verdict else sum(counts.values())
         pages = page_count(total)
-        page = min(_page(params), pages)
+        page = min(page_param(params), pages)
         rows = (
             list_reports(
                 session, chosen.id, verdict, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
@@ -114,12 +115,7 @@ def reports_page(request: Request, account: Reader) -> Response:
 
 def _report_context(request: Request, account: Account, report_id: int) -> dict[str, object]:
     with _database(request).session() as session:
-        try:
-            report = get_report(session, None, report_id)
-        except NotFoundError as exc:
-            raise HTTPException(404, "no such report") from exc
-        if not account.scope.allows(report.establishment_id):
-            raise HTTPException(404, "no such report")
+        report = scoped_item(session, account, get_report, report_id, "report")
         raw = raw_message(session, None, report_id)
         establishment = session.get(EstablishmentRow, report.establishment_id)
     try:
