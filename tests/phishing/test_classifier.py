@@ -233,3 +233,32 @@ def test_a_configured_model_replaces_the_shipped_one(tmp_path: Path) -> None:
         context_from(PhishingSettings(model=path))
     with pytest.raises(ModelError, match="missing.json"):
         context_from(PhishingSettings(model=tmp_path / "missing.json"))
+
+
+def _note(body: str, attachment: bytes | None = None) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "restauration@ch-exemple.fr"
+    mail["To"] = "tous@ch-exemple.fr"
+    mail["Subject"] = "Menu du self"
+    mail.set_content(body)
+    if attachment is not None:
+        mail.add_attachment(attachment, maintype="application", subtype="pdf", filename="m.pdf")
+    return bytes(mail)
+
+
+def test_the_classifier_alone_without_link_or_attachment_is_suspicious_at_most() -> None:
+    from tocsin.phishing.analyze import MODEL_ALONE, analyze_bytes
+    from tocsin.phishing.model import Verdict
+
+    # A one-line internal note the English-trained model rates ≥ 0.95.
+    alone = analyze_bytes(_note("Lundi : blanquette de veau."), Source("menu.eml"))
+    codes = {r.code: r.points for r in alone.reasons}
+    assert codes.get("model.phishing-likely") == 60, codes
+    assert alone.verdict is Verdict.SUSPICIOUS and alone.score == 59
+    assert sum(codes.values()) == alone.score and MODEL_ALONE in codes
+    # The same words with a link to act on: the classifier's points stand.
+    linked = analyze_bytes(
+        _note("Lundi : blanquette de veau. http://198.51.100.3/menu"), Source("menu.eml")
+    )
+    assert linked.verdict is Verdict.PHISHING
+    assert MODEL_ALONE not in {r.code for r in linked.reasons}

@@ -14,7 +14,7 @@ from tocsin.phishing.links import Link, extract_links
 from tocsin.phishing.message import ParsedMessage
 from tocsin.phishing.model import Indicators, Reason, Source, Verdict
 from tocsin.phishing.parse import LIMITS, Limits, parse_message
-from tocsin.phishing.verdict import decide
+from tocsin.phishing.verdict import PHISHING_AT, decide, score_of
 
 ANALYSIS_VERSION = 1
 
@@ -55,6 +55,24 @@ def _run(
         return [Reason("check.error", 0, f"{check.name}: {type(exc).__name__}: {exc}"[:300])]
 
 
+MODEL_ALONE = "model.alone"
+
+
+def _model_alone(reasons: list[Reason]) -> list[Reason]:
+    """A message with no link and no attachment, that only the classifier finds phishing,
+    is suspicious at most: the classifier (trained on English mail) reads little in a
+    short internal note, and such a message gives the reader nothing to click or open.
+    A reason with the points that bring the score under :data:`PHISHING_AT` says so."""
+    positive = [r for r in reasons if r.points > 0]
+    if not positive or not all(r.code.startswith("model.") for r in positive):
+        return reasons
+    excess = score_of(reasons) - (PHISHING_AT - 1)
+    if excess <= 0:
+        return reasons
+    detail = "only the classifier, and no link or attachment to act on: suspicious at most"
+    return [*reasons, Reason(MODEL_ALONE, -excess, detail)]
+
+
 def _attached_links(message: ParsedMessage) -> tuple[Link, ...]:
     """URLs carried by attachments (PDF links, QR codes, Office remote templates), so that
     the link checks judge them and the indicators share them."""
@@ -79,6 +97,8 @@ def analyze_message(
     reasons: list[Reason] = []
     for check in checks:
         reasons.extend(_run(check, message, links, context))
+    if not links and not message.attachments:
+        reasons = _model_alone(reasons)
     reasons.sort(key=lambda r: (-r.points, r.code))
     score, verdict = decide(reasons)
     sender = message.sender_address
