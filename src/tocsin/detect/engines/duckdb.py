@@ -1,17 +1,22 @@
 """The embedded engine: compiled Sigma rules over the Parquet store with DuckDB.
 
-The day partitions of one source are loaded into a temporary table a chunk of about
-``chunk_rows`` events at a time (whole days; DuckDB spills beyond ``memory_limit``), so a
-rule is planned once per chunk rather than once per day. The chunk is then split by
-(``Channel``, ``EventID``): a rule whose condition requires some channels and event ids
-(``rule_route``: nearly every Windows rule) runs only over the tables of those, the others
-over every table; a rule whose channel and event ids are absent from the chunk is not run
-at all. Each split table keeps only the field columns with a value in it, so a rule naming
-fields its events never have is folded to false by DuckDB's optimiser. Rules run in
-batches of UNION ALL queries. Matches go to a ``hits`` table,
+The day partitions of one source are read a chunk of about ``chunk_rows`` events at a time
+(whole days), so a rule is planned once per chunk rather than once per day. A chunk with a
+``Channel`` column is split by (``Channel``, ``EventID``) in Arrow (``arrow_split.py``) into
+one DuckDB table per key some rule is routed to and one for the rest; other chunks are one
+table. A rule whose condition requires some channels and event ids (``rule_route``: nearly
+every Windows rule) runs only over the tables of those, the others over every table; a
+rule whose channel and event ids are absent from the chunk is not run at all. Each split
+table keeps only the field columns with a value in it, so a rule naming fields its events
+never have is folded to false by DuckDB's optimiser, and holds ``lower(field)`` once as a
+column for the patterns of its rules. Rules run in batches of UNION ALL queries, each batch
+a task; tasks run costliest first, one per core at once, each on its own cursor
+(``_parallel``). Matches go to a ``hits`` table,
 the rows that feed correlations to a ``feed`` table; correlations then run over ``feed``
 with windowed counts (so their windows cross midnight), and alerts are grouped from
-``hits`` per (rule, host, window) with at most ``sample_limit`` events kept each.
+``hits`` per (rule, host, window) with at most ``sample_limit`` events kept each. DuckDB's
+tables are bounded by ``memory_limit`` (it spills beyond); the Arrow rows of the chunk
+being split come on top, freed as each table is made.
 
 Partitions are read with ``hive_partitioning=false``: the store's layout already says
 which source and day a file holds, and the Hive columns ``source``/``day`` would shadow
