@@ -505,3 +505,33 @@ def test_a_platform_missing_from_the_inventory_does_not_silence_kev(aliases: Ali
     assert finding.match is MatchKind.NAME_ONLY  # the KEV name, not the NVD configuration
     patched = replace(viewer, version="5.5", cpe=cpe_name("a", "acme", "pacs_viewer", "5.5"))
     assert match([patched], [record, kev], aliases=aliases) == []  # the version rules it out
+
+
+def test_the_collector_is_paused_while_matching_and_freeze_keeps_it_off_the_findings() -> None:
+    import gc
+
+    from tocsin.watch.match.engine import collector_paused
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+            kept = [[n] for n in range(1000)]  # tracked objects made while paused
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        with collector_paused(freeze=True):
+            kept += [[n] for n in range(1000)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen + 1000  # moved out of the collector's way
+    finally:
+        gc.unfreeze()
+        if frozen:
+            gc.freeze()  # as this process had it
+    assert len(kept) == 2000
+    gc.disable()
+    try:
+        with collector_paused(freeze=True):  # a caller that had it off keeps it off
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

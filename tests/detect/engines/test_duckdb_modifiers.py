@@ -199,6 +199,9 @@ def test_a_long_regex_is_tested_after_the_length(run_rules: Run) -> None:
     assert matched(run_rules(rows, text)) == [2]
     negated = rule("    sel:\n        CommandLine|re: '.{40,}'\n    condition: not sel")
     assert matched(run_rules(rows, negated)) == [1, 3]
+    assert "length(" in compile_yaml(text).rules[0].condition
+    short = rule("    sel:\n        CommandLine|re: 'a.{3}b'\n    condition: sel")
+    assert "length(" not in compile_yaml(short).rules[0].condition  # not worth a test
 
 
 def test_a_list_of_non_ascii_values_is_tested_for_such_a_character_first(
