@@ -127,16 +127,22 @@ def _jobs(data: Path, corpus: str) -> Iterator[tuple[str, str, Source, bytes]]:
             yield corpus, _key(source.file, source.index, base), source, raw
 
 
+def _parsed(work: Iterable[tuple[str, str, Source, bytes]], jobs: int) -> tuple[list[Sample], int]:
+    """The samples of ``work`` (in order, ``jobs`` processes) and how many messages the
+    parser refused."""
+    if jobs <= 1:
+        found = [_sample_or_none(job) for job in work]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            found = list(pool.map(_sample_or_none, work, chunksize=16))
+    samples = [s for s in found if s is not None]
+    return samples, len(found) - len(samples)
+
+
 def load_corpus(data: Path, corpus: str, jobs: int = 1) -> tuple[list[Sample], int]:
     """The samples of one corpus (in file order, ``jobs`` processes) and how many messages
     the parser refused."""
-    if jobs <= 1:
-        found = [_sample_or_none(job) for job in _jobs(data, corpus)]
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            found = list(pool.map(_sample_or_none, _jobs(data, corpus), chunksize=16))
-    samples = [s for s in found if s is not None]
-    return samples, len(found) - len(samples)
+    return _parsed(_jobs(data, corpus), jobs)
 
 
 def load_extra(folder: Path, jobs: int = 1) -> tuple[list[Sample], int]:
@@ -148,18 +154,13 @@ def load_extra(folder: Path, jobs: int = 1) -> tuple[list[Sample], int]:
         base = folder / name
         if not base.is_dir():
             continue
-        jobs_of = (
+        work = (
             (corpus, f"{folder.name}/{_key(source.file, source.index, base)}", source, raw)
             for source, raw in iter_sources([base])
         )
-        if jobs <= 1:
-            found = [_sample_or_none(job) for job in jobs_of]
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                found = list(pool.map(_sample_or_none, jobs_of, chunksize=16))
-        kept = [replace(s, test=False) for s in found if s is not None]
-        samples.extend(kept)
-        refused += len(found) - len(kept)
+        found, unread = _parsed(work, jobs)
+        samples.extend(replace(s, test=False) for s in found)
+        refused += unread
     return samples, refused
 
 

@@ -42,7 +42,7 @@ from typing import TypeVar
 import duckdb
 import pyarrow.parquet as pq
 
-from tocsin.detect.engines.arrow_split import KeyRows, split_files
+from tocsin.detect.engines.arrow_split import Key, KeyRows, split_files
 from tocsin.detect.engines.base import Alert, DetectionResult, EventRef, TimeRange, group_alert
 from tocsin.detect.engines.sql import (
     CONTRACT_COLUMNS,
@@ -182,9 +182,8 @@ class DuckDBEngine:
                         partial(_create_from, plan, table, group)
                         for table, group in _split(plan, columns, groups)
                     ]
-                    groups.clear()
+                    groups.clear()  # each table frees its rows once made (_create_from)
                     tables = self._parallel(con, made)
-                    del made
                 result.events_read += rows
                 self._run_tables(con, tables, plan, result, failed)
             finally:
@@ -325,8 +324,6 @@ class DuckDBEngine:
 
 _T = TypeVar("_T")
 _Task = Callable[[duckdb.DuckDBPyConnection], _T]  # one query's work, given a cursor
-
-Key = tuple[str | None, str | None]  # lower-case Channel and EventID of a split table
 
 
 @dataclass(frozen=True)
