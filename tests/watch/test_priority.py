@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tocsin.model.advisory import Exploitation, Severity
 from tocsin.model.finding import Decision
@@ -12,6 +14,7 @@ from tocsin.watch.priority import (
     HumanImpact,
     PriorityPolicy,
     Signals,
+    assess,
     decide,
     prioritise,
 )
@@ -177,3 +180,54 @@ def test_policy_sets_the_due_dates() -> None:
     assert prioritise(asset(), Signals(), 0.9, policy).due_days == 15
     isolated = asset(Criticality.LOW, Exposure.ISOLATED)
     assert prioritise(isolated, Signals(), 0.9, policy).due_days == 90
+
+
+_EXPLOITATIONS = st.builds(
+    Exploitation,
+    kev=st.booleans(),
+    ransomware_use=st.booleans(),
+    certfr_alert=st.booleans(),
+    epss=st.one_of(st.none(), st.floats(0, 1)),
+    epss_percentile=st.one_of(st.none(), st.floats(0, 1)),
+    ssvc_exploitation=st.sampled_from([None, "none", "poc", "active"]),
+    ssvc_automatable=st.sampled_from([None, True, False]),
+    ssvc_technical_impact=st.sampled_from([None, "partial", "total"]),
+)
+_SEVERITIES = st.lists(
+    st.builds(
+        Severity,
+        kind=st.sampled_from(["cvss_v2", "cvss_v3", "cvss_v4", "vendor"]),
+        score=st.one_of(st.none(), st.floats(0, 10)),
+        vector=st.sampled_from([None, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"]),
+        label=st.sampled_from([None, "high", "moyen", "critique"]),
+    ),
+    max_size=3,
+).map(tuple)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _EXPLOITATIONS,
+    _SEVERITIES,
+    st.lists(
+        st.tuples(st.sampled_from(list(Criticality)), st.sampled_from(list(Exposure))),
+        min_size=1,
+        max_size=4,
+    ),
+    st.floats(0, 1),
+)
+def test_one_assessment_serves_every_asset(
+    exploitation: Exploitation,
+    severities: tuple[Severity, ...],
+    kinds: list[tuple[Criticality, Exposure]],
+    confidence: float,
+) -> None:
+    """The asset-independent part, assessed once for the signals (as the engine does for
+    the findings of one advisory), gives the priority computed from scratch."""
+    signals = Signals(exploitation, severities)
+    policy = PriorityPolicy(epss_poc=0.2)
+    assessed = assess(signals, policy)
+    for criticality, exposure in kinds:
+        target = asset(criticality, exposure)
+        alone = prioritise(target, signals, confidence, policy)
+        assert prioritise(target, signals, confidence, policy, assessed) == alone

@@ -33,11 +33,13 @@ from tocsin.model.reasons import Reason, ReasonCode
 __all__ = [
     "DEFAULT_POLICY",
     "WEIGHTS",
+    "Assessment",
     "ExploitationLevel",
     "HumanImpact",
     "Priority",
     "PriorityPolicy",
     "Signals",
+    "assess",
     "decide",
     "prioritise",
 ]
@@ -255,10 +257,21 @@ def _human_impact(criticality: Criticality, total: bool | None) -> HumanImpact:
     return HumanImpact(level)
 
 
-def prioritise(
-    asset: Asset, signals: Signals, confidence: float, policy: PriorityPolicy = DEFAULT_POLICY
-) -> Priority:
-    """The decision, score and reasons for a finding of ``signals`` on ``asset``."""
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the priority model reads from an advisory's signals alone, whatever the asset
+    (:func:`assess`): findings of many assets share it."""
+
+    level: ExploitationLevel
+    reasons: tuple[Reason, ...]  # exploitation, EPSS, impact, automatable, in that order
+    total: bool | None  # total technical impact?
+    impact: float  # 0-1, for the score
+    automatable: bool
+    exploitation: float  # 0-1, for the score
+
+
+def assess(signals: Signals, policy: PriorityPolicy = DEFAULT_POLICY) -> Assessment:
+    """The asset-independent part of :func:`prioritise`."""
     level, reasons = _exploitation(signals.exploitation, policy)
     epss = _epss_reason(signals.exploitation)
     if epss is not None:
@@ -268,18 +281,33 @@ def prioritise(
     reasons.extend(impact_reasons)
     if automatable_reason:
         reasons.append(automatable_reason)
-    reasons.extend(_asset_reasons(asset))
-    impact = _human_impact(asset.criticality, total)
-    decision = decide(level, asset.exposure, automatable, impact)
+    value = _exploitation_value(level, signals.exploitation, policy)
+    return Assessment(level, tuple(reasons), total, impact_value, automatable, value)
+
+
+def prioritise(
+    asset: Asset,
+    signals: Signals,
+    confidence: float,
+    policy: PriorityPolicy = DEFAULT_POLICY,
+    assessed: Assessment | None = None,
+) -> Priority:
+    """The decision, score and reasons for a finding of ``signals`` on ``asset``;
+    ``assessed``: :func:`assess` of the same signals and policy, when known already."""
+    if assessed is None:
+        assessed = assess(signals, policy)
+    reasons = [*assessed.reasons, *_asset_reasons(asset)]
+    impact = _human_impact(asset.criticality, assessed.total)
+    decision = decide(assessed.level, asset.exposure, assessed.automatable, impact)
     if decision is Decision.ACT_NOW and confidence < policy.act_now_min_confidence:
         decision = Decision.OUT_OF_CYCLE
         reasons.append(Reason(ReasonCode.ACT_NOW_WITHHELD))
     elif confidence < policy.act_now_min_confidence:
         reasons.append(Reason(ReasonCode.LOW_CONFIDENCE))
     parts = {
-        "exploitation": _exploitation_value(level, signals.exploitation, policy),
-        "impact": impact_value,
-        "automatable": 1.0 if automatable else 0.0,
+        "exploitation": assessed.exploitation,
+        "impact": assessed.impact,
+        "automatable": 1.0 if assessed.automatable else 0.0,
         "criticality": asset.criticality.rank / 4.0,
         "exposure": _EXPOSURE_VALUE[asset.exposure],
     }

@@ -134,3 +134,44 @@ def test_blocks_first_range_wins_on_overlap() -> None:
         (second, ["5.4.1", "6.1.1", "6.2"]),
     ]
     assert not rest
+
+
+@st.composite
+def group_and_ranges(draw: st.DrawFn) -> tuple[list[str | None], list[VersionRange]]:
+    """Versions, and ranges whose bounds are often those very versions (where inclusive
+    and exclusive bounds differ)."""
+    texts = draw(st.lists(st.one_of(st.none(), versions()), min_size=1, max_size=12))
+    known = [text for text in texts if text is not None]
+    bound = st.one_of(st.none(), bounds(), *([st.sampled_from(known)] * 2 if known else []))
+    span = st.builds(
+        VersionRange,
+        introduced=bound,
+        introduced_exclusive=st.booleans(),
+        fixed=bound,
+        last_affected=bound,
+    )
+    exact = st.builds(VersionRange, exact=bound.filter(lambda b: b is not None))
+    stated = draw(st.lists(st.one_of(span, span, exact, ranges()), min_size=1, max_size=8))
+    return texts, stated
+
+
+@settings(max_examples=1500, deadline=None)
+@given(group_and_ranges())
+def test_blocks_by_version_and_by_range_agree(
+    drawn: tuple[list[str | None], list[VersionRange]],
+) -> None:
+    """The two ways to cut a group into blocks, chosen by which is cheaper (one bisection
+    of the ranges' segments per version, or bisections of the versions per range), say
+    the same blocks in the same order."""
+    texts, stated = drawn
+    profiles = [profile(text) for text in texts]
+    group = GroupVersions.of(range(len(profiles)), profiles)
+    compiled = RangeSet.of(tuple(stated))
+    if compiled.bounds is None or compiled.segments is None:
+        return
+    by_range = group._blocks_by_range(compiled.bounds)
+    by_version = group._blocks_by_version(compiled.bounds, compiled.segments)
+    assert [(rng, list(pids)) for rng, pids in by_version[0]] == [
+        (rng, list(pids)) for rng, pids in by_range[0]
+    ]
+    assert list(by_version[1]) == list(by_range[1])

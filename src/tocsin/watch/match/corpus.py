@@ -26,17 +26,18 @@ corpus prepared with another one. Pure: no I/O; a corpus is read-only once built
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from tocsin.errors import InputError
 from tocsin.inventory.normalise import AliasTable
 from tocsin.model.advisory import Advisory, AffectedProduct, CpeConfiguration
 from tocsin.watch.match.evidence import cpe_names, vulnerable_products, without_wildcards
-from tocsin.watch.match.merge import merge_advisories
+from tocsin.watch.match.merge import merge_advisories, signals_for
 from tocsin.watch.match.names import NameResolver, ProductName
 from tocsin.watch.match.purl import PurlKey, purl_key
 from tocsin.watch.match.versions import RangeSet
+from tocsin.watch.priority import Signals
 
 __all__ = ["Corpus", "PreparedAdvisory", "PreparedEntry", "prepare_entry"]
 
@@ -68,6 +69,9 @@ class PreparedAdvisory:
     configurations: tuple[CpeConfiguration, ...]
     products: frozenset[CpeKey]  # the vulnerable products of its configurations
     entries: tuple[PreparedEntry, ...]
+    # Its signals for the priority model before enrichments (:func:`signals_for` with the
+    # advisories it is prepared with); equal signals are one object in a corpus.
+    signals: Signals
 
 
 def prepare_entry(entry: AffectedProduct, resolver: NameResolver) -> PreparedEntry:
@@ -96,10 +100,12 @@ def prepare_advisory(
     advisory: Advisory,
     resolver: NameResolver,
     interned: dict[AffectedProduct, PreparedEntry] | None = None,
+    related: Mapping[str, Advisory] | None = None,
 ) -> PreparedAdvisory:
     """Read one advisory. With ``interned``, equal entries of different advisories (CNAs
     repeat the same product and ranges over many CVEs: about half of them in the CVE 5
-    records) share one :class:`PreparedEntry`, which the matcher then reads once."""
+    records) share one :class:`PreparedEntry`, which the matcher then reads once.
+    ``related``: the CVE advisories whose signals a bulletin borrows (:func:`signals_for`)."""
     configurations = without_wildcards(advisory.configurations)
     products = frozenset(vulnerable_products(configurations)) if configurations else frozenset()
     if interned is None:
@@ -112,7 +118,8 @@ def prepare_advisory(
                 prepared = interned[entry] = prepare_entry(entry, resolver)
             read.append(prepared)
         entries = tuple(read)
-    return PreparedAdvisory(advisory, configurations, products, entries)
+    signals = signals_for(advisory, {}, {} if related is None else related)
+    return PreparedAdvisory(advisory, configurations, products, entries, signals)
 
 
 class Corpus:
@@ -146,8 +153,13 @@ class Corpus:
         self.by_package: dict[PurlKey, list[int]] = {}  # package → entries
         self.by_configuration: dict[CpeKey, list[int]] = {}  # vulnerable product → advisories
         interned: dict[AffectedProduct, PreparedEntry] = {}
+        signals: dict[Signals, Signals] = {}
         for advisory in merged:
-            self._add(prepare_advisory(advisory, self.resolver, interned))
+            prepared = prepare_advisory(advisory, self.resolver, interned, self.related)
+            shared = signals.setdefault(prepared.signals, prepared.signals)
+            if shared is not prepared.signals:
+                prepared = replace(prepared, signals=shared)
+            self._add(prepared)
 
     def __len__(self) -> int:
         return len(self.advisories)

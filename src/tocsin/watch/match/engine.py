@@ -151,7 +151,9 @@ class Matcher:
         for prepared, positions in chosen:
             hits = self._hits(prepared, reach, positions, memo)
             if hits:
-                signals = signals_for(prepared.advisory, enrichments, corpus.related)
+                signals = prepared.signals  # unless an enrichment speaks of its CVEs
+                if enrichments and not enrichments.keys().isdisjoint(prepared.advisory.cves):
+                    signals = signals_for(prepared.advisory, enrichments, corpus.related)
                 ranks.add(prepared.advisory, hits, signals)
         return ranks.findings()
 
@@ -160,7 +162,9 @@ class Matcher:
         if advisory.withdrawn:
             return []
         hits = self._hits(prepare_advisory(advisory, self.resolver), {})
-        return [(asset, hit.settled(version)) for assets, hit, version in hits for asset in assets]
+        return [
+            (asset, hit.settled(version)) for assets, hit, version, _, _ in hits for asset in assets
+        ]
 
     def _hits(
         self,
@@ -169,12 +173,13 @@ class Matcher:
         positions: Iterable[int] | None = None,
         memo: _Memo | None = None,
     ) -> list[Found]:
-        """The assets of each profile an advisory applies to, with the evidence and their
-        version (:meth:`Hit.written`); ``positions`` are the entries that may speak of one
-        (all by default), in order. With ``memo``, what an entry says and what a list of
-        entries gives are read once per corpus (the corpus shares equal entries)."""
+        """The assets of each profile an advisory applies to, with the evidence, their
+        version and the evidence written for it (:meth:`Hit.written`); ``positions`` are
+        the entries that may speak of one (all by default), in order. With ``memo``, what
+        an entry says and what a list of entries gives (written once) are read once per
+        corpus (the corpus shares equal entries)."""
         entries = prepared.entries
-        chosen = entries if positions is None else tuple(entries[i] for i in positions)
+        chosen = entries if positions is None else tuple(map(entries.__getitem__, positions))
         shape: tuple[int, ...] | None = None
         if memo is not None and not prepared.configurations:
             shape = tuple(map(id, chosen))
@@ -197,8 +202,8 @@ class Matcher:
         profiles = self.index.profiles
         found: list[Found] = []
         for pid, hit in verdicts.winners():
-            profile = profiles[pid]
-            found.append((profile.assets, hit, profile.version))
+            version = profiles[pid].version
+            found.append((profiles[pid].assets, hit, version, *hit.written(version)))
         if shape is not None and memo is not None:
             memo.found[shape] = found
         return found

@@ -29,7 +29,16 @@ from tocsin.watch.match.cpe_config import CpeSet
 from tocsin.watch.match.evidence import Profile, cpe_or_none
 from tocsin.watch.match.names import NameResolver
 from tocsin.watch.match.purl import PurlKey, purl_key
-from tocsin.watch.match.versions import KeySpan, RangeSet, RangeTest, VersionKey, generic_key
+from tocsin.watch.match.versions import (
+    KeySpan,
+    Point,
+    RangeSet,
+    RangeTest,
+    Segments,
+    SpanBounds,
+    VersionKey,
+    generic_key,
+)
 
 __all__ = ["GroupVersions", "InventoryIndex"]
 
@@ -134,6 +143,7 @@ class GroupVersions:
     pids: tuple[int, ...]
     texts: tuple[str, ...]  # the versions as written
     others: tuple[int, ...]
+    points: tuple[Point, ...]  # the keys as points of RangeSet.segments: (key, 1)
 
     @classmethod
     def of(cls, pids: Sequence[int], profiles: Sequence[Profile]) -> GroupVersions:
@@ -153,6 +163,7 @@ class GroupVersions:
             tuple(p for _, p, _ in keyed),
             tuple(v for _, _, v in keyed),
             tuple(others),
+            tuple((k, 1) for k, _, _ in keyed),
         )
 
     def blocks(
@@ -162,16 +173,30 @@ class GroupVersions:
         with the keyed profiles it is the first to hold (ranges without any left out), and
         the profiles no range holds. Each range costs a bisection and slices of the sorted
         versions, whatever the number of profiles; None when a range must read the
-        versions one by one."""
-        spans = ranges.spans
-        if spans is None:
+        versions one by one. A group with fewer versions than ranges looks each version
+        up in the ranges' segments (one bisection per version) instead."""
+        bounds = ranges.bounds
+        if bounds is None:
             return None
+        if len(self.keys) <= len(bounds) and ranges.segments is not None:
+            return self._blocks_by_version(bounds, ranges.segments)
+        return self._blocks_by_range(bounds)
+
+    def _blocks_by_range(
+        self, bounds: tuple[SpanBounds, ...]
+    ) -> tuple[list[tuple[VersionRange, Sequence[int]]], Sequence[int]]:
         keys, pids = self.keys, self.pids
         size = len(keys)
         taken = bytearray(size)  # 1: held by an earlier range
         found: list[tuple[VersionRange, Sequence[int]]] = []
-        for rng, span in spans:
-            lo, hi = (0, size) if span is None else _bisect(keys, span)
+        for rng, low, low_exclusive, below, up_to in bounds:  # _bisect, inline (hot)
+            if low is None:
+                lo = 0
+            else:
+                lo = (bisect_right if low_exclusive else bisect_left)(keys, low)
+            hi = size if below is None else bisect_left(keys, below)
+            if up_to is not None:
+                hi = min(hi, bisect_right(keys, up_to))
             if lo >= hi:
                 continue
             part = taken[lo:hi]
@@ -186,6 +211,25 @@ class GroupVersions:
             return found, pids
         rest = [pid for pid, held in zip(pids, taken, strict=True) if not held]
         return found, rest
+
+    def _blocks_by_version(
+        self, bounds: tuple[SpanBounds, ...], segments: Segments
+    ) -> tuple[list[tuple[VersionRange, Sequence[int]]], Sequence[int]]:
+        cuts, first = segments
+        pids = self.pids
+        held: dict[int, list[int]] = {}
+        rest: list[int] = []
+        for pid, point in zip(pids, self.points, strict=True):
+            rank = first[bisect_right(cuts, point)]
+            if rank < 0:
+                rest.append(pid)
+            elif rank in held:
+                held[rank].append(pid)
+            else:
+                held[rank] = [pid]
+        if not held:
+            return [], pids
+        return [(bounds[rank][0], held[rank]) for rank in sorted(held)], rest
 
     def held(self, ranges: RangeSet) -> tuple[dict[int, VersionRange], set[int]]:
         """Which keyed profiles the ranges hold, each with the first range that holds it,

@@ -93,10 +93,18 @@ class ModelSpec:
     suffix: str
 
     def holds(self, model: str) -> bool:
-        found = _MODEL.match(model)
-        if found is None or found["p"] != self.prefix or found["s"] != self.suffix:
+        parts = model_parts(model)
+        if parts is None or parts[0] != self.prefix or parts[2] != self.suffix:
             return False
-        return self.low <= int(found["n"]) <= self.high
+        return self.low <= parts[1] <= self.high
+
+
+@lru_cache(maxsize=1 << 12)
+def model_parts(model: str) -> tuple[str, int, str] | None:
+    """(prefix, number, suffix) of a model ("mx", 450, ""), None if it is not one; read
+    once per model (an advisory may list dozens of model ranges)."""
+    found = _MODEL.match(model)
+    return None if found is None else (found["p"], int(found["n"]), found["s"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,22 @@ from tocsin.model.advisory import Advisory
 from tocsin.model.finding import Decision, Finding
 from tocsin.model.inventory import Asset
 from tocsin.watch.match.evidence import Hit
-from tocsin.watch.priority import DEFAULT_POLICY, Priority, PriorityPolicy, Signals, prioritise
+from tocsin.watch.priority import (
+    DEFAULT_POLICY,
+    Assessment,
+    Priority,
+    PriorityPolicy,
+    Signals,
+    assess,
+    prioritise,
+)
 
 __all__ = ["Found", "Ranks", "make_finding"]
 
-# The assets of a profile, the evidence that wins for them and their version.
-Found = tuple[list[Asset], Hit, str | None]
+# The assets of a profile, the evidence that wins for them, their version, and that
+# evidence and fixed version written out for it (:meth:`Hit.written`): a list of these is
+# shared by the advisories whose entries are the same (engine._Memo), written once.
+Found = tuple[list[Asset], Hit, str | None, str, str | None]
 
 
 class Ranks:
@@ -32,22 +42,30 @@ class Ranks:
     def __init__(self, policy: PriorityPolicy) -> None:
         self.policy = policy
         self.ranked: list[tuple[_SortKey, Finding]] = []
-        self._memo: dict[Signals, dict[float, dict[int, _Ranked]]] = {}  # by kind of asset
+        self._memo: dict[Signals, _SignalsMemo] = {}
+        # The same by the id of each signals object met (a corpus shares equal signals;
+        # the memo keeps them alive, so no id is reused): a lookup without hashing them.
+        self._by_id: dict[int, _SignalsMemo] = {}
         self._kinds: dict[tuple[object, ...], int] = {}  # (criticality, exposure, function)
         self._kind_of: dict[int, int] = {}  # by id of the assets of this call (all alive)
 
     def add(self, advisory: Advisory, hits: list[Found], signals: Signals) -> None:
         """The findings of one advisory: ``hits`` gives the assets of each profile it
         applies to, with the evidence and the profile's version."""
-        memo = self._memo.setdefault(signals, {})
+        known = self._by_id.get(id(signals))
+        if known is None:
+            known = self._memo.get(signals)
+            if known is None:
+                known = self._memo[signals] = _SignalsMemo(signals)
+            self._by_id[id(signals)] = known
+        memo = known.ranks
         said = _AdvisoryFacts(advisory, signals)
         kind_of, ranked = self._kind_of, self.ranked
-        for assets, hit, version in hits:
+        for assets, hit, _, evidence, fixed in hits:
             confidence = hit.confidence
             ranks = memo.get(confidence)
             if ranks is None:
                 ranks = memo[confidence] = {}
-            evidence, fixed = hit.written(version)
             for asset in assets:
                 kind = kind_of.get(id(asset))
                 if kind is None:
@@ -55,7 +73,9 @@ class Ranks:
                     kind = kind_of[id(asset)] = self._kinds.setdefault(mark, len(self._kinds))
                 rank = ranks.get(kind)
                 if rank is None:
-                    priority = prioritise(asset, signals, confidence, self.policy)
+                    if known.assessed is None:
+                        known.assessed = assess(signals, self.policy)
+                    priority = prioritise(asset, signals, confidence, self.policy, known.assessed)
                     rank = ranks[kind] = _Ranked.of(priority, confidence)
                 finding = _make(asset, said, hit, rank, evidence, fixed)
                 ranked.append(((rank.order, asset.id, said.id), finding))
@@ -104,25 +124,32 @@ class _Ranked:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _AdvisoryFacts:
-    """What every finding of one advisory repeats: its id, CVEs, title, source, signals."""
+class _SignalsMemo:
+    """For one advisory's signals: the ranks made (by confidence, then kind of asset) and
+    what the priority model reads from the signals alone (made when first needed)."""
 
-    id: str
-    cves: tuple[str, ...]
-    title: str
-    source: str
-    kev: bool
-    epss: float | None
+    __slots__ = ("assessed", "ranks", "signals")
+
+    def __init__(self, signals: Signals) -> None:
+        self.signals = signals  # alive as long as the memo: ids stay unique
+        self.ranks: dict[float, dict[int, _Ranked]] = {}
+        self.assessed: Assessment | None = None
+
+
+class _AdvisoryFacts:
+    """What every finding of one advisory repeats: its id, CVEs, title, source, signals.
+    Made once per advisory and never changed (a plain class: made by the ten thousand)."""
+
+    __slots__ = ("cves", "epss", "id", "kev", "source", "title")
 
     def __init__(self, advisory: Advisory, signals: Signals) -> None:
-        _set = object.__setattr__
-        _set(self, "id", advisory.id)
-        _set(self, "cves", _cves(advisory))
-        _set(self, "title", advisory.title)
-        _set(self, "source", advisory.source)
-        _set(self, "kev", signals.exploitation.kev)
-        _set(self, "epss", signals.exploitation.epss)
+        self.id = advisory.id
+        self.cves = _cves(advisory)
+        self.title = advisory.title
+        self.source = advisory.source
+        exploitation = signals.exploitation
+        self.kev = exploitation.kev
+        self.epss = exploitation.epss
 
 
 def _cves(advisory: Advisory) -> tuple[str, ...]:

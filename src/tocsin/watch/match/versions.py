@@ -30,8 +30,11 @@ __all__ = [
     "MAX_VERSION_LENGTH",
     "InvalidVersionError",
     "Item",
-    "RangeSet",
     "KeySpan",
+    "Point",
+    "RangeSet",
+    "Segments",
+    "SpanBounds",
     "RangeTest",
     "Version",
     "VersionKey",
@@ -302,6 +305,8 @@ def release_of_build(text: str) -> str | None:
 
 
 _KeyOf = Callable[[str], VersionKey | None]
+# A plain generic range as bisection reads it (RangeSet.bounds).
+SpanBounds = tuple[VersionRange, VersionKey | None, bool, VersionKey | None, VersionKey | None]
 _NUM = ZERO[0]
 
 
@@ -414,6 +419,12 @@ class RangeSet:
     # interval of generic keys (None: every version), so that a group's sorted versions
     # are decided by bisection alone (:meth:`~.index.GroupVersions.blocks`).
     spans: tuple[tuple[VersionRange, KeySpan | None], ...] | None = None
+    # The same spans flat, as bisection reads them: (range, low, low exclusive, below,
+    # up to), all None for a range that holds every version.
+    bounds: tuple[SpanBounds, ...] | None = None
+    # The same spans cut into segments where the first range that holds a version does
+    # not change (:func:`_segments`): to find it for one version by a single bisection.
+    segments: Segments | None = None
 
     @classmethod
     def of(cls, ranges: tuple[VersionRange, ...]) -> RangeSet:
@@ -424,7 +435,15 @@ class RangeSet:
                 spans.append((test.rng, None if test.always else test.plain))
             else:
                 spans = None
-        return cls(tests, None if spans is None else tuple(spans))
+        if spans is None:
+            return cls(tests)
+        bounds = tuple(
+            (rng, None, False, None, None)
+            if span is None
+            else (rng, span.low, span.low_exclusive, span.below, span.up_to)
+            for rng, span in spans
+        )
+        return cls(tests, tuple(spans), bounds, _segments(bounds))
 
     def decide(self, version: str | None) -> tuple[bool | None, VersionRange | None, str]:
         """(in a range?, the first range that contains the version, why undecided)."""
@@ -440,6 +459,40 @@ class RangeSet:
             return False, None, ""
         why = "no inventory version" if version is None else "version range unreadable"
         return None, None, why
+
+
+# A point of the line of generic keys: a version's key is (key, 1); a range starts at
+# (low, 0) or, exclusive, after it at (low, 2), and ends before (below, 0) or, holding
+# ``up_to``, after it at (up_to, 2). So (key, 1) is in a range exactly when start <= it
+# < end, as :class:`KeySpan` says.
+Point = tuple[VersionKey, int]
+# The boundaries of the spans, sorted, and for each segment between them (segment i is
+# below boundary i, the last above all) the index of the first range that holds it, or -1.
+Segments = tuple[tuple[Point, ...], tuple[int, ...]]
+
+
+def _segments(bounds: tuple[SpanBounds, ...]) -> Segments:
+    """The plain ranges of a statement as segments (:data:`Segments`): the first range
+    holding a version is ``first[bisect_right(boundaries, (key, 1))]``."""
+    edges: list[tuple[Point | None, Point | None]] = []
+    for _, low, low_exclusive, below, up_to in bounds:
+        start = None if low is None else (low, 2 if low_exclusive else 0)
+        ends = [(below, 0)] if below is not None else []
+        if up_to is not None:
+            ends.append((up_to, 2))
+        edges.append((start, min(ends) if ends else None))
+    cuts = sorted({point for edge in edges for point in edge if point is not None})
+    where = {point: i for i, point in enumerate(cuts)}
+    first = [-1] * (len(cuts) + 1)
+    for rank, (start, end) in enumerate(edges):
+        # segment i lies between cuts[i - 1] and cuts[i]: the range holds i from the
+        # segment above its start up to the segment below its end
+        since = 0 if start is None else where[start] + 1
+        until = len(cuts) if end is None else where[end]
+        for i in range(since, until + 1):
+            if first[i] < 0:
+                first[i] = rank
+    return tuple(cuts), tuple(first)
 
 
 def describe_range(rng: VersionRange) -> str:
