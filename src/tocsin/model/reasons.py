@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 __all__ = [
@@ -74,7 +75,7 @@ class Reason:
         return dict(self.params).get(name)
 
     def text(self, lang: Lang = "en") -> str:
-        return _RENDER[self.code](self, lang)
+        return _text(self, lang)
 
     def document(self, lang: Lang = "en") -> dict[str, object]:
         return {"code": self.code.value, "params": dict(self.params), "text": self.text(lang)}
@@ -144,6 +145,13 @@ def _exposure(r: Reason, lang: Lang) -> str:
 
 def _fixed(en: str, fr: str) -> Callable[[Reason, Lang], str]:
     return lambda _r, lang: en if lang == "en" else fr
+
+
+@lru_cache(maxsize=1 << 12)
+def _text(reason: Reason, lang: Lang) -> str:
+    """A reason written out, once per reason and language: the findings of one advisory
+    repeat the same few reasons by the thousand."""
+    return _RENDER[reason.code](reason, lang)
 
 
 _RENDER: Mapping[ReasonCode, Callable[[Reason, Lang], str]] = {

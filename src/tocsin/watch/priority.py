@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import IntEnum
 
 from tocsin.model.advisory import Exploitation, Severity
@@ -210,13 +211,19 @@ def _automatable(signals: Signals) -> tuple[bool, Reason | None]:
     return False, None
 
 
-def _asset_reasons(asset: Asset) -> list[Reason]:
-    return [
-        Reason.of(
-            ReasonCode.CRITICALITY, level=asset.criticality.value, function=asset.function or None
-        ),
-        Reason.of(ReasonCode.EXPOSURE, exposure=asset.exposure.value),
-    ]
+def _asset_reasons(asset: Asset) -> tuple[Reason, ...]:
+    return _kind_reasons(asset.criticality, asset.exposure, asset.function or None)
+
+
+@lru_cache(maxsize=1 << 10)
+def _kind_reasons(
+    criticality: Criticality, exposure: Exposure, function: str | None
+) -> tuple[Reason, Reason]:
+    """The asset's reasons, the same for every asset of its kind (made once per kind)."""
+    return (
+        Reason.of(ReasonCode.CRITICALITY, level=criticality.value, function=function),
+        Reason.of(ReasonCode.EXPOSURE, exposure=exposure.value),
+    )
 
 
 # --- the decision -------------------------------------------------------------------------
