@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from enum import IntEnum
+from functools import lru_cache
 
 from tocsin.model.advisory import Exploitation, Severity
 from tocsin.model.finding import Decision

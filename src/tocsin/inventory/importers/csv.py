@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv as _csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import ClassVar
 
 from tocsin.errors import InventoryError, Location
@@ -72,6 +72,27 @@ def read_rows(
     return header, rows
 
 
+class RowLocations(Mapping[str, Location]):
+    """Where each cell of one row is (column name → location; ``"*"``: the row), each
+    made only when asked: only a row with an error needs one."""
+
+    __slots__ = ("_index", "_line", "_origin")
+
+    def __init__(self, origin: str, line: int, index: Mapping[str, int]) -> None:
+        self._origin, self._line, self._index = origin, line, index
+
+    def __getitem__(self, column: str) -> Location:
+        if column == "*":
+            return Location(self._origin, self._line)
+        return Location(self._origin, self._line, self._index[column] + 1, column)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._index, "*"])
+
+    def __len__(self) -> int:
+        return len(self._index) + 1
+
+
 @register
 class CsvImporter:
     name: ClassVar[str] = "csv"
@@ -119,8 +140,7 @@ class CsvImporter:
                     Location(origin, line, len(names) + 1),
                 )
             raw = {column: (cells[i] if i < len(cells) else None) for column, i in index.items()}
-            at = {column: Location(origin, line, i + 1, column) for column, i in index.items()}
-            at["*"] = Location(origin, line)
+            at = RowLocations(origin, line, index)
             asset = build_asset(raw, at)
             if asset.id in first_seen:
                 raise InventoryError(

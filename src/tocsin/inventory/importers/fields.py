@@ -7,7 +7,7 @@ value or raises :class:`InventoryError` saying what is wrong and what is allowed
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TypeVar
 
@@ -107,15 +107,32 @@ def parse_tags(value: str | None, location: Location) -> tuple[str, ...]:
     return tuple(tags)
 
 
+_NOWHERE = Location()
+
+
+def _unplaced(field: str) -> Location:
+    return _NOWHERE
+
+
 def build_asset(raw: Mapping[str, str | None], at: Mapping[str, Location]) -> Asset:
     """Validate one record's fields (keys as in the CSV format) into an :class:`Asset`.
 
-    ``at`` maps each field to where it was read, for error messages.
+    ``at`` maps each field to where it was read, for error messages. It is read only for
+    a record that has an error (then validated again, to say where): an inventory of
+    thousands of valid rows makes no location (``at`` may make them when asked).
     """
+    try:
+        return _build_asset(raw, _unplaced)
+    except InventoryError:
+        pass
 
     def where(field: str) -> Location:
         return at.get(field) or at.get("*") or Location(field=field)
 
+    return _build_asset(raw, where)  # raises the same error, located
+
+
+def _build_asset(raw: Mapping[str, str | None], where: Callable[[str], Location]) -> Asset:
     texts = {
         f: clean_text(raw.get(f), f, where(f))
         for f in MAX_LENGTHS
