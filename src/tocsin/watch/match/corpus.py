@@ -72,6 +72,9 @@ class PreparedAdvisory:
     # Its signals for the priority model before enrichments (:func:`signals_for` with the
     # advisories it is prepared with); equal signals are one object in a corpus.
     signals: Signals
+    # The identities of its entries: the key the matcher's memo knows a list of entries by
+    # (equal entries are one object in a corpus), made once rather than per match.
+    shape: tuple[int, ...]
 
 
 def prepare_entry(entry: AffectedProduct, resolver: NameResolver) -> PreparedEntry:
@@ -119,7 +122,8 @@ def prepare_advisory(
             read.append(prepared)
         entries = tuple(read)
     signals = signals_for(advisory, {}, {} if related is None else related)
-    return PreparedAdvisory(advisory, configurations, products, entries, signals)
+    shape = tuple(map(id, entries))
+    return PreparedAdvisory(advisory, configurations, products, entries, signals, shape)
 
 
 class Corpus:

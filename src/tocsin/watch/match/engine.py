@@ -170,7 +170,7 @@ class Matcher:
         self,
         prepared: PreparedAdvisory,
         reach: _Reach,
-        positions: Iterable[int] | None = None,
+        positions: Sequence[int] | None = None,
         memo: _Memo | None = None,
     ) -> list[Found]:
         """The assets of each profile an advisory applies to, with the evidence, their
@@ -179,10 +179,13 @@ class Matcher:
         an entry says and what a list of entries gives (written once) are read once per
         corpus (the corpus shares equal entries)."""
         entries = prepared.entries
-        chosen = entries if positions is None else tuple(map(entries.__getitem__, positions))
+        chosen = entries
+        whole = positions is None or len(positions) == len(entries)  # (in order, distinct)
+        if positions is not None and not whole:
+            chosen = tuple(map(entries.__getitem__, positions))
         shape: tuple[int, ...] | None = None
         if memo is not None and not prepared.configurations:
-            shape = tuple(map(id, chosen))
+            shape = prepared.shape if whole else tuple(map(id, chosen))
             known = memo.found.get(shape)
             if known is not None:
                 return known
