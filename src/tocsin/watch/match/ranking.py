@@ -3,7 +3,9 @@ objects, made by the hundred thousand.
 
 A finding's priority depends on the asset only through its criticality, exposure and
 function, and on the advisory only through its signals: :class:`Ranks` computes it once
-per (signals, kind of asset, confidence) and keeps the findings with their sort keys.
+per (signals, kind of asset, confidence), what it reads from the signals alone once per
+signals (:func:`~tocsin.watch.priority.assess`), and keeps the findings with their sort
+keys.
 Pure: no I/O.
 """
 
@@ -51,7 +53,7 @@ class Ranks:
 
     def add(self, advisory: Advisory, hits: list[Found], signals: Signals) -> None:
         """The findings of one advisory: ``hits`` gives the assets of each profile it
-        applies to, with the evidence and the profile's version."""
+        applies to, with the evidence, the profile's version and the evidence written."""
         known = self._by_id.get(id(signals))
         if known is None:
             known = self._memo.get(signals)
