@@ -415,12 +415,11 @@ class RangeSet:
     number of versions: prepared with the corpus, not per asset (docs/matching.md)."""
 
     tests: tuple[RangeTest, ...]
-    # When every range is plain generic (or holds every version): each range with its
-    # interval of generic keys (None: every version), so that a group's sorted versions
-    # are decided by bisection alone (:meth:`~.index.GroupVersions.blocks`).
-    spans: tuple[tuple[VersionRange, KeySpan | None], ...] | None = None
-    # The same spans flat, as bisection reads them: (range, low, low exclusive, below,
-    # up to), all None for a range that holds every version.
+    # When every range is plain generic (or holds every version): each range with the
+    # interval of generic keys it holds (:class:`KeySpan`), flat as bisection reads it:
+    # (range, low, low exclusive, below, up to), all None for a range that holds every
+    # version; a group's sorted versions are then decided by bisection alone
+    # (:meth:`~.index.GroupVersions.blocks`).
     bounds: tuple[SpanBounds, ...] | None = None
     # The same spans cut into segments where the first range that holds a version does
     # not change (:func:`_segments`): to find it for one version by a single bisection.
@@ -429,21 +428,16 @@ class RangeSet:
     @classmethod
     def of(cls, ranges: tuple[VersionRange, ...]) -> RangeSet:
         tests = tuple(RangeTest.of(rng) for rng in ranges)
-        spans: list[tuple[VersionRange, KeySpan | None]] | None = []
+        bounds: list[SpanBounds] = []
         for test in tests:
-            if spans is not None and (test.always or test.plain is not None):
-                spans.append((test.rng, None if test.always else test.plain))
+            span = test.plain
+            if test.always:
+                bounds.append((test.rng, None, False, None, None))
+            elif span is not None:
+                bounds.append((test.rng, span.low, span.low_exclusive, span.below, span.up_to))
             else:
-                spans = None
-        if spans is None:
-            return cls(tests)
-        bounds = tuple(
-            (rng, None, False, None, None)
-            if span is None
-            else (rng, span.low, span.low_exclusive, span.below, span.up_to)
-            for rng, span in spans
-        )
-        return cls(tests, tuple(spans), bounds, _segments(bounds))
+                return cls(tests)
+        return cls(tests, tuple(bounds), _segments(tuple(bounds)))
 
     def decide(self, version: str | None) -> tuple[bool | None, VersionRange | None, str]:
         """(in a range?, the first range that contains the version, why undecided)."""
